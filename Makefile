@@ -1,0 +1,31 @@
+# make demo / make test / make bench / make lint: each creates .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-tf test-paddle bench lint venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[tf,paddle,test]'
+	touch $(STAMP)
+
+# TensorFlow and Paddle segfault in one process: their tests run in separate pytest processes.
+test: $(STAMP)
+	$(PY) -m pytest tests --ignore=tests/microexpression -q
+	@if [ -d tests/microexpression ]; then $(PY) -m pytest tests/microexpression -q; fi
+
+demo: $(STAMP)
+	$(PY) scripts/demo.py
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) demo_out .pytest_cache

@@ -1,0 +1,171 @@
+"""atc (Ascend Tensor Compiler) wrapper: the original command line, or a portable artefact.
+
+With ``atc`` on PATH the exact command runs (success = exit 0, "ATC run success" printed and
+the .om written). Without it the command is printed, the .pb is checked against its sidecar,
+and, where every op converts, an .onnx is written with tf2onnx; otherwise the .pb itself is the
+portable artefact that ``common.msame`` runs.
+
+Usage: python -m common.atc --model=CovPoolFER.pb --framework=3 --output=CovPoolFER \\
+           --soc_version=Ascend310 --input_shape="inputImage:128,100,100,3" --out_nodes="output:0"
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.cli import StageError, parser
+
+ATC_FLAGS = ("model", "framework", "output", "soc_version", "input_shape", "out_nodes",
+             "precision_mode", "op_select_implmode", "fusion_switch_file", "log")
+
+
+def build_argv(model: str, output: str, soc_version: str = "Ascend310", input_shape: str | None = None,
+               out_nodes: str | None = None, precision_mode: str | None = None,
+               op_select_implmode: str | None = None, fusion_switch_file: str | None = None,
+               log: str | None = None, framework: int = 3, exe: str = "atc") -> list[str]:
+    """atc's argv as a list (no shell quoting needed), flags in the original scripts' order."""
+    argv = [exe, f"--model={model}", f"--framework={framework}", f"--output={output}",
+            f"--soc_version={soc_version}"]
+    optional = [("input_shape", input_shape), ("log", log), ("out_nodes", out_nodes),
+                ("precision_mode", precision_mode), ("op_select_implmode", op_select_implmode),
+                ("fusion_switch_file", fusion_switch_file)]
+    argv += [f"--{k}={v}" for k, v in optional if v]
+    return argv
+
+
+def parse_input_shape(text: str) -> dict[str, list[int]]:
+    """``"input:1,112,96,3;x:2,3"`` -> {'input': [1, 112, 96, 3], 'x': [2, 3]}."""
+    shapes = {}
+    for item in filter(None, (s.strip() for s in text.split(";"))):
+        name, _, dims = item.rpartition(":")
+        try:
+            shapes[name] = [int(d) for d in dims.split(",")]
+        except ValueError:
+            raise StageError(f"--input_shape: expected 'name:n,h,w,c', found '{item}'") from None
+    return shapes
+
+
+@dataclass
+class AtcResult:
+    artefact: Path  # the .om, or the portable .onnx / .pb
+    ran_atc: bool
+    command: str
+
+
+def run_atc(argv: list[str], output: str, echo=print) -> AtcResult:
+    """Run real atc in a scratch folder (it writes kernel_meta and logs to its CWD)."""
+    command = shlex.join(argv)
+    echo(command)
+    with tempfile.TemporaryDirectory(prefix="atc_") as cwd:
+        abs_argv = [argv[0]] + [_absolute_flag(a) for a in argv[1:]]
+        proc = subprocess.run(abs_argv, cwd=cwd, capture_output=True, text=True)
+    sys.stdout.write(proc.stdout)
+    om = Path(output + ".om")
+    if proc.returncode != 0 or "ATC run success" not in proc.stdout or not om.is_file():
+        lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
+        raise StageError(f"atc failed (exit {proc.returncode}): {lines[-1] if lines else 'no output'}")
+    return AtcResult(om, True, command)
+
+
+def _absolute_flag(arg: str) -> str:
+    key, _, value = arg.partition("=")
+    if key in ("--model", "--output", "--fusion_switch_file") and value:
+        return f"{key}={Path(value).resolve()}"
+    return arg
+
+
+def convert(model: str, output: str, soc_version: str = "Ascend310", input_shape: str | None = None,
+            out_nodes: str | None = None, precision_mode: str | None = None,
+            op_select_implmode: str | None = None, fusion_switch_file: str | None = None,
+            log: str | None = None, onnx: bool = True, echo=print) -> AtcResult:
+    """atc when installed; otherwise check the .pb and write the portable artefact."""
+    if output.endswith("/") or output.endswith(".om"):
+        raise StageError(f"--output: expected a path without '.om' (atc appends it), found '{output}'")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    argv = build_argv(model, output, soc_version, input_shape, out_nodes, precision_mode,
+                      op_select_implmode, fusion_switch_file, log)
+    if shutil.which("atc"):
+        return run_atc(argv, output, echo)
+    command = shlex.join(argv)
+    echo(command)
+    echo("atc is not installed (no Ascend toolkit on PATH): checking the .pb and writing the "
+         "portable artefact for common.msame instead")
+    return portable_artefact(model, output, input_shape, out_nodes, onnx, command, echo)
+
+
+def portable_artefact(model, output, input_shape, out_nodes, onnx, command, echo) -> AtcResult:
+    from common.modelspec import ModelSpec, TensorSpec, read_sidecar, write_sidecar
+    from common.tf.graph import check_against_sidecar, describe_graph, load_graph_def
+
+    graph_def = load_graph_def(model)
+    spec = read_sidecar(model)
+    if spec is None:
+        spec = describe_graph(graph_def)
+        echo(f"[WARN] {model}: no sidecar .json; inputs/outputs read from the graph")
+    check_against_sidecar(model, spec)
+    if input_shape:  # the atc line fixes the input shapes, as the om would
+        shapes = parse_input_shape(input_shape)
+        unknown = sorted(set(shapes) - {t.name for t in spec.inputs})
+        if unknown:
+            raise StageError(f"--input_shape: expected input nodes {[t.name for t in spec.inputs]}, "
+                             f"found {unknown}")
+        spec.inputs = [TensorSpec(t.name, shapes.get(t.name, t.shape), t.dtype) for t in spec.inputs]
+    if out_nodes:  # --out_nodes fixes the output order (msame's _output_k)
+        by_name = {t.name: t for t in spec.outputs}
+        order = [s.strip().rsplit(":", 1)[0] for s in out_nodes.split(";") if s.strip()]
+        missing = [n for n in order if n not in by_name]
+        if missing:
+            raise StageError(f"--out_nodes: expected nodes among {sorted(by_name)}, found {missing}")
+        spec.outputs = [by_name[n] for n in order]
+    if onnx:
+        from common.tf.onnx_export import export_onnx, unsupported_ops
+
+        missing = unsupported_ops(graph_def)
+        if not missing:
+            path = export_onnx(graph_def, spec, output + ".onnx")
+            write_sidecar(path, spec)
+            echo(f"[INFO] wrote {path} (run it with: python -m common.msame --model {path} ...)")
+            return AtcResult(path, False, command)
+        echo(f"[INFO] ONNX not written: ops without a tf2onnx converter: {', '.join(missing)}; "
+             f"the checked .pb is the portable artefact")
+    pb = Path(model)
+    write_sidecar(pb, ModelSpec(spec.inputs, spec.outputs))
+    echo(f"[INFO] portable artefact: {pb} (run it with: python -m common.msame --model {pb} ...)")
+    return AtcResult(pb, False, command)
+
+
+def build_parser():
+    p = parser("atc", __doc__.strip().splitlines()[0])
+    p.add_argument("--model", required=True, help="frozen TensorFlow graph (.pb)")
+    p.add_argument("--framework", type=int, default=3, choices=[3], help="3 = TensorFlow")
+    p.add_argument("--output", required=True, help="output path without .om")
+    p.add_argument("--soc_version", default="Ascend310")
+    p.add_argument("--input_shape", default=None, help='e.g. "inputImage:128,100,100,3"')
+    p.add_argument("--out_nodes", default=None, help='e.g. "mu:0;sigma_sq:0" (sets output order)')
+    p.add_argument("--precision_mode", default=None,
+                   choices=["force_fp16", "allow_fp32_to_fp16", "must_keep_origin_dtype",
+                            "allow_mix_precision", "force_fp32"])
+    p.add_argument("--op_select_implmode", default=None, choices=["high_precision", "high_performance"])
+    p.add_argument("--fusion_switch_file", default=None)
+    p.add_argument("--log", default=None, choices=["debug", "info", "warning", "error", "null"])
+    p.add_argument("--no_onnx", action="store_true", help="portable mode: keep the .pb, skip tf2onnx")
+    return p
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    convert(a.model, a.output, a.soc_version, a.input_shape, a.out_nodes, a.precision_mode,
+            a.op_select_implmode, a.fusion_switch_file, a.log, onnx=not a.no_onnx)
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,75 @@
+"""Robust image loading: always RGB uint8, optional size check, one clear error per bad file."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import StageError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
+
+
+class ImageError(StageError):
+    """An image that cannot be used: missing, truncated, corrupt or of the wrong size."""
+
+
+def decode_rgb(data: bytes, name: str = "<bytes>", size: tuple[int, int] | None = None,
+               resize: bool = False) -> np.ndarray:
+    """Decode encoded image bytes to an RGB uint8 array of shape (H, W, 3).
+
+    ``size`` is (height, width). With ``resize`` the image is resized (bilinear) to it,
+    otherwise a different size is an error.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()  # forces a full decode, so truncated files fail here
+            if img.mode != "RGB":
+                # Grayscale, palette, CMYK and RGBA all become RGB (alpha is dropped).
+                img = img.convert("RGB")
+            if size is not None and (img.height, img.width) != tuple(size):
+                if not resize:
+                    raise ImageError(f"{name}: expected {size[0]}x{size[1]} pixels (HxW), "
+                                     f"found {img.height}x{img.width}")
+                img = img.resize((size[1], size[0]), Image.BILINEAR)
+            return np.asarray(img, dtype=np.uint8).copy()
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise ImageError(f"{name}: expected a readable image, found a corrupt or truncated file "
+                         f"({err})") from None
+
+
+def load_rgb(path: str | os.PathLike, size: tuple[int, int] | None = None,
+             resize: bool = False) -> np.ndarray:
+    """Load ``path`` as an RGB uint8 array (H, W, 3); see :func:`decode_rgb` for ``size``."""
+    p = Path(path)
+    if not p.is_file():
+        raise ImageError(f"{p}: expected an image file, found nothing")
+    data = p.read_bytes()
+    if not data:
+        raise ImageError(f"{p}: expected an image file, found an empty file")
+    return decode_rgb(data, str(p), size, resize)
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files directly inside ``folder``, sorted by name; hidden files are ignored."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and not p.name.startswith(".")
+                  and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def class_folders(root: str | os.PathLike) -> list[Path]:
+    """Sorted class sub-directories of ``root`` (label = index in this list), as facenet does."""
+    p = Path(root)
+    if not p.is_dir():
+        raise StageError(f"{p}: expected a folder of class sub-folders, found nothing")
+    classes = sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        raise StageError(f"{p}: expected class sub-folders, found none")
+    return classes

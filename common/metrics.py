@@ -1,0 +1,242 @@
+"""Classification and face-verification metrics shared by the four pipelines.
+
+Two published LFW 10-fold protocols are kept apart because their numbers differ slightly:
+* ``verify_insightface``: squared L2 distance of normalised embeddings, thresholds
+  ``arange(0, 4, 0.01)``, 10 unshuffled folds, first best threshold (MobileFaceNet, facenet).
+* ``verify_pfe``: similarity scores, candidate thresholds = genuine training scores, the mean of
+  all thresholds tying for best accuracy, ``score >= t`` (PFE, its Ascend port).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn import metrics as skm
+from sklearn.model_selection import KFold
+
+from common.cli import StageError
+
+# ---------------------------------------------------------------------------- classification
+
+
+def accuracy(labels, predictions) -> float:
+    return float(skm.accuracy_score(np.asarray(labels), np.asarray(predictions)))
+
+
+def topk_accuracy(labels, scores, k: int = 1) -> float:
+    """Fraction of samples whose label is among the k highest scores."""
+    scores = np.asarray(scores)
+    return float(skm.top_k_accuracy_score(np.asarray(labels), scores, k=k,
+                                          labels=np.arange(scores.shape[1])))
+
+
+def confusion(labels, predictions, num_classes: int) -> np.ndarray:
+    """Confusion matrix, rows = true class, columns = predicted class."""
+    return skm.confusion_matrix(labels, predictions, labels=np.arange(num_classes))
+
+
+def per_class_accuracy(confusion_matrix: np.ndarray) -> np.ndarray:
+    """Recall per class (NaN for a class with no samples)."""
+    cm = np.asarray(confusion_matrix, dtype=np.float64)
+    totals = cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(cm) / totals, np.nan)
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+@dataclass
+class VerificationResult:
+    accuracy: float            # mean of the fold accuracies
+    std: float
+    thresholds: np.ndarray     # one per fold, in the protocol's own units
+    fold_accuracies: np.ndarray
+
+    @property
+    def threshold(self) -> float:
+        return float(np.mean(self.thresholds))
+
+
+def squared_l2(emb1, emb2) -> np.ndarray:
+    return np.sum(np.square(np.asarray(emb1, np.float64) - np.asarray(emb2, np.float64)), axis=1)
+
+
+def verify_insightface(emb1, emb2, issame, nrof_folds: int = 10,
+                       thresholds=None) -> VerificationResult:
+    """insightface/facenet ``calculate_roc`` accuracy: ``dist < t``, t on a fixed grid."""
+    thresholds = np.arange(0, 4, 0.01) if thresholds is None else np.asarray(thresholds)
+    dist = squared_l2(emb1, emb2)
+    issame = np.asarray(issame, dtype=bool)
+    _check_pairs(dist, issame)
+    best, accs = [], []
+    for train, test in KFold(n_splits=nrof_folds, shuffle=False).split(dist):
+        train_acc = [np.mean((dist[train] < t) == issame[train]) for t in thresholds]
+        t = thresholds[int(np.argmax(train_acc))]  # first maximum wins, as in the original
+        best.append(t)
+        accs.append(np.mean((dist[test] < t) == issame[test]))
+    accs = np.array(accs)
+    return VerificationResult(float(accs.mean()), float(accs.std()), np.array(best), accs)
+
+
+def _best_threshold_pfe(scores: np.ndarray, labels: np.ndarray) -> float:
+    """PFE: candidates are the genuine scores; ties for the best accuracy are averaged."""
+    candidates = np.sort(scores[labels])
+    if candidates.size == 0:
+        candidates = np.sort(scores)
+    acc = np.array([np.mean((scores >= t) == labels) for t in candidates])
+    return float(np.mean(candidates[acc == acc.max()]))
+
+
+def verify_pfe(scores, issame, folds=None, nrof_folds: int = 10) -> VerificationResult:
+    """PFE ``LFWTest`` accuracy on similarity scores (higher = more similar).
+
+    ``folds`` gives the fold index of every pair (the official pairs-file folds); without it
+    the pairs are cut into ``nrof_folds`` contiguous blocks.
+    """
+    scores = np.asarray(scores, np.float64)
+    issame = np.asarray(issame, dtype=bool)
+    _check_pairs(scores, issame)
+    if folds is None:
+        folds = np.zeros(len(scores), int)
+        for k, (_, test) in enumerate(KFold(n_splits=nrof_folds, shuffle=False).split(scores)):
+            folds[test] = k
+    folds = np.asarray(folds)
+    best, accs = [], []
+    for k in np.unique(folds):
+        train, test = folds != k, folds == k
+        t = _best_threshold_pfe(scores[train], issame[train])
+        best.append(t)
+        accs.append(np.mean((scores[test] >= t) == issame[test]))
+    accs = np.array(accs)
+    return VerificationResult(float(accs.mean()), float(accs.std()), np.array(best), accs)
+
+
+def _check_pairs(scores: np.ndarray, issame: np.ndarray) -> None:
+    if len(scores) != len(issame):
+        raise StageError(f"verification: expected one label per pair, found {len(scores)} pairs "
+                         f"and {len(issame)} labels")
+    if not np.all(np.isfinite(scores)):
+        raise StageError(f"verification: expected finite scores, found {int((~np.isfinite(scores)).sum())} "
+                         f"NaN/inf values")
+
+
+def cosine_pair_score(mu1, mu2) -> np.ndarray:
+    """PFE's "Euclidean (cosine)" score: -||mu1 - mu2||^2 (mu L2-normalised)."""
+    return -squared_l2(mu1, mu2)
+
+
+def mls_pair_score(mu1, sigma_sq1, mu2, sigma_sq2) -> np.ndarray:
+    """Mutual likelihood score as PFE's code computes it: -sum(d^2/s + log s), s = s1 + s2."""
+    s = np.asarray(sigma_sq1, np.float64) + np.asarray(sigma_sq2, np.float64)
+    d2 = np.square(np.asarray(mu1, np.float64) - np.asarray(mu2, np.float64))
+    return -np.sum(d2 / s + np.log(s), axis=1)
+
+
+@dataclass
+class RocResult:
+    fpr: np.ndarray
+    tpr: np.ndarray
+    auc: float
+
+    def tar_at_far(self, far: float) -> float:
+        """True-accept rate at the largest false-accept rate not above ``far``."""
+        ok = self.fpr <= far
+        return float(self.tpr[ok].max()) if ok.any() else 0.0
+
+
+def roc(scores, issame) -> RocResult:
+    """ROC of similarity scores (higher = same) with scikit-learn."""
+    fpr, tpr, _ = skm.roc_curve(np.asarray(issame, bool), np.asarray(scores, np.float64))
+    return RocResult(fpr, tpr, float(skm.auc(fpr, tpr)))
+
+
+def plot_rocs(curves: dict[str, RocResult], path: str | os.PathLike, title: str = "ROC") -> Path:
+    """Draw several ROC curves (log-FAR axis) into one PNG, written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from common.cli import atomic_path
+
+    fig, ax = plt.subplots(figsize=(5, 4.5), dpi=120)
+    for name, r in curves.items():
+        ok = r.fpr > 0
+        ax.plot(r.fpr[ok], r.tpr[ok], label=f"{name} (AUC {r.auc:.4f})")
+    ax.set_xscale("log")
+    ax.set_xlabel("false accept rate")
+    ax.set_ylabel("true accept rate")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+# ---------------------------------------------------------------------------- LFW pairs file
+
+
+@dataclass
+class PairsFile:
+    """``lfw_pairs.txt``: pairs of (name, index) with labels and official fold numbers."""
+    pairs: list[tuple[str, int, str, int]]
+    issame: np.ndarray
+    folds: np.ndarray
+
+    def image_paths(self, root: str | os.PathLike, ext: str = ".jpg") -> list[tuple[Path, Path]]:
+        root = Path(root)
+        return [(root / n1 / f"{n1}_{i1:04d}{ext}", root / n2 / f"{n2}_{i2:04d}{ext}")
+                for n1, i1, n2, i2 in self.pairs]
+
+
+def read_pairs(path: str | os.PathLike) -> PairsFile:
+    """Parse ``lfw_pairs.txt``: header ``10<TAB>N``, then per fold N genuine + N impostor lines."""
+    p = Path(path)
+    if not p.is_file():
+        raise StageError(f"{p}: expected an LFW pairs file, found nothing")
+    lines = [ln.split() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if not lines or len(lines[0]) != 2 or not all(v.isdigit() for v in lines[0]):
+        raise StageError(f"{p}: expected a header '<folds>\\t<pairs per class>', found "
+                         f"{' '.join(lines[0]) if lines else 'an empty file'}")
+    nfolds, per = int(lines[0][0]), int(lines[0][1])
+    body = lines[1:]
+    if len(body) != nfolds * 2 * per:
+        raise StageError(f"{p}: expected {nfolds * 2 * per} pair lines ({nfolds} folds x 2 x {per}), "
+                         f"found {len(body)}")
+    pairs, same = [], []
+    for lineno, f in enumerate(body, start=2):
+        try:
+            if len(f) == 3:
+                pairs.append((f[0], int(f[1]), f[0], int(f[2])))
+                same.append(True)
+            elif len(f) == 4:
+                pairs.append((f[0], int(f[1]), f[2], int(f[3])))
+                same.append(False)
+            else:
+                raise ValueError
+        except ValueError:
+            raise StageError(f"{p}:{lineno}: expected 'name i j' or 'name1 i name2 j', "
+                             f"found '{' '.join(f)}'") from None
+    folds = np.repeat(np.arange(nfolds), 2 * per)
+    return PairsFile(pairs, np.array(same), folds)
+
+
+def write_pairs(path: str | os.PathLike, pairs: list[tuple[str, int, str, int]],
+                issame, nfolds: int) -> Path:
+    """Write pairs in the official layout (genuine block then impostor block per fold)."""
+    from common.cli import write_text_atomic
+
+    issame = list(issame)
+    per = len(pairs) // (2 * nfolds)
+    lines = [f"{nfolds}\t{per}"]
+    for (n1, i1, n2, i2), same in zip(pairs, issame, strict=True):
+        lines.append(f"{n1}\t{i1}\t{i2}" if same else f"{n1}\t{i1}\t{n2}\t{i2}")
+    write_text_atomic(path, "\n".join(lines) + "\n")
+    return Path(path)

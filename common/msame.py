@@ -1,0 +1,399 @@
+"""msame-compatible runner: the real msame for .om, portable backends for .pb and .onnx.
+
+Same flags as Ascend's msame (``--model --input --output --outfmt --loop --device --debug``,
+``--k v`` or ``--k=v``). Output files are byte for byte msame's: one timestamp folder per run,
+``<stem>_output_<k>.txt|bin``, TXT as C++ ``%g`` with one space after every value and a newline
+after each innermost row (none for 1-D outputs), BIN as raw bytes of the output dtype.
+Unlike msame, every error is one ``[ERROR]`` line and a non-zero exit status.
+
+Usage: python -m common.msame --model CovPoolFER.pb --input bins/ --output out/ --outfmt TXT
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import StageError, parser
+from common.modelspec import ModelSpec, TensorSpec, read_sidecar
+
+# ---------------------------------------------------------------------------- output formats
+
+
+def msame_timestamp(now: datetime | None = None, style: str = "current") -> str:
+    """The timestamp folder name: msame's unpadded current style or the legacy %Y%m%d_%H%M%S."""
+    now = now or datetime.now()
+    if style == "legacy":
+        return now.strftime("%Y%m%d_%H%M%S")
+    return (f"{now.year}{now.month}{now.day}_{now.hour}_{now.minute}_{now.second}"
+            f"_{now.microsecond}")
+
+
+def _g(value: float) -> str:
+    """C++ ``ostream << float`` with default flags: %g, 6 significant digits, -nan kept."""
+    if math.isnan(value):
+        return "-nan" if math.copysign(1.0, value) < 0 else "nan"
+    return "%g" % value
+
+
+def format_txt(array: np.ndarray) -> bytes:
+    """msame's TXT rule: a space after each value, a newline per innermost row when ndim >= 2."""
+    a = np.asarray(array)
+    if a.dtype in (np.int8, np.uint8):
+        # msame streams 8-bit outputs as chars: raw bytes, not numbers (a quirk kept on purpose).
+        values = [bytes([int(v) & 0xFF]) + b" " for v in a.reshape(-1).tolist()]
+    elif a.dtype.kind == "f":
+        values = [(_g(v) + " ").encode() for v in a.astype(np.float64).reshape(-1).tolist()]
+    elif a.dtype.kind == "b":
+        values = [b"1 " if v else b"0 " for v in a.reshape(-1).tolist()]
+    else:
+        values = [f"{int(v)} ".encode() for v in a.reshape(-1).tolist()]
+    if a.ndim < 2 or a.shape[-1] == 0:
+        return b"".join(values)
+    row = a.shape[-1]
+    return b"".join(b"".join(values[i:i + row]) + b"\n" for i in range(0, len(values), row))
+
+
+def write_output(path: Path, array: np.ndarray, txt: bool) -> None:
+    """Write one output file (atomically) in msame's TXT or BIN format."""
+    data = format_txt(array) if txt else np.ascontiguousarray(array).tobytes()
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------- backends
+
+
+@dataclass
+class Backend:
+    """A loaded model: ordered input/output specs and a forward function on numpy arrays."""
+    name: str
+    spec: ModelSpec
+    forward: object  # callable(list[np.ndarray]) -> list[np.ndarray]
+
+    def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return self.forward(inputs)
+
+
+_ORT_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
+              "tensor(int32)": "int32", "tensor(int64)": "int64", "tensor(uint8)": "uint8",
+              "tensor(int8)": "int8", "tensor(bool)": "bool"}
+
+
+def onnx_backend(model: str | os.PathLike, spec: ModelSpec | None = None,
+                 threads: int | None = None) -> Backend:
+    """ONNX Runtime on the CPU; I/O names from the spec when given, else from the model."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+
+    def dims(shape):
+        return [d if isinstance(d, int) else None for d in shape]
+
+    model_spec = ModelSpec(
+        [TensorSpec(i.name, dims(i.shape), _ORT_TYPES.get(i.type, "float32")) for i in session.get_inputs()],
+        [TensorSpec(o.name, dims(o.shape), _ORT_TYPES.get(o.type, "float32")) for o in session.get_outputs()])
+    if spec is None:
+        spec = model_spec
+    in_names = [_match_name(t.name, [i.name for i in model_spec.inputs], model) for t in spec.inputs]
+    out_names = [_match_name(t.name, [o.name for o in model_spec.outputs], model) for t in spec.outputs]
+
+    def forward(arrays):
+        return session.run(out_names, dict(zip(in_names, arrays, strict=True)))
+
+    return Backend(f"onnxruntime {ort.__version__}", spec, forward)
+
+
+def _match_name(name: str, available: list[str], model) -> str:
+    """Map a spec name (``mu`` or ``mu:0``) onto the model's tensor names."""
+    for candidate in (name, f"{name}:0", name.split(":")[0]):
+        if candidate in available:
+            return candidate
+    raise StageError(f"{model}: expected a tensor named '{name}', found {available}")
+
+
+def load_backend(model: str | os.PathLike, spec: ModelSpec | None = None) -> Backend:
+    """Portable backend for a .pb (TensorFlow frozen graph) or .onnx (ONNX Runtime) model."""
+    path = Path(model)
+    if not path.is_file():
+        raise StageError(f"{path}: expected a model file, found nothing")
+    spec = spec or read_sidecar(path)
+    if path.suffix == ".onnx":
+        return onnx_backend(path, spec)
+    if path.suffix == ".pb":
+        from common.tf.graph import frozen_graph_backend  # TensorFlow only when a .pb is run
+
+        return frozen_graph_backend(path, spec)
+    raise StageError(f"{path}: expected a .om, .pb or .onnx model, found '{path.suffix}'")
+
+
+# ---------------------------------------------------------------------------- running
+
+
+@dataclass
+class MsameResult:
+    """Where outputs went and the per-execute times (ms) of one run."""
+    output_dir: Path
+    times_ms: list[float] = field(default_factory=list)
+    batch: int = 1
+    stdout: str = ""
+
+    @property
+    def average_ms(self) -> float:
+        return float(np.mean(self.times_ms)) if self.times_ms else float("nan")
+
+    @property
+    def average_without_first_ms(self) -> float:
+        return float(np.mean(self.times_ms[1:])) if len(self.times_ms) > 1 else float("nan")
+
+
+def _resolve_input_shape(t: TensorSpec, nbytes: int, path: Path) -> list[int]:
+    """The input shape for a file of ``nbytes``, inferring a dynamic batch dimension."""
+    shape = list(t.shape)
+    item = t.np_dtype.itemsize
+    if shape and shape[0] in (None, -1) and all(d not in (None, -1) for d in shape[1:]):
+        per = int(np.prod(shape[1:], dtype=np.int64)) * item
+        if per and nbytes % per == 0 and nbytes > 0:
+            shape[0] = nbytes // per
+            return shape
+    want = t.nbytes()
+    if want is None:
+        raise StageError(f"{path}: input '{t.name}' has unknown dims {t.shape}; "
+                         f"write a sidecar .json with the full shape")
+    if want != nbytes:
+        raise StageError(f"{path}: expected {want} bytes for input '{t.name}' "
+                         f"({t.dtype} {tuple(shape)}), found {nbytes} bytes")
+    return shape
+
+
+def _read_input(path: Path, t: TensorSpec) -> np.ndarray:
+    if not path.is_file():
+        raise StageError(f"{path}: expected an input .bin file, found nothing")
+    nbytes = path.stat().st_size
+    if nbytes == 0:
+        raise StageError(f"{path}: expected {t.nbytes() or 'non-zero'} bytes, found an empty file")
+    shape = _resolve_input_shape(t, nbytes, path)
+    return np.fromfile(path, dtype=t.np_dtype).reshape(shape)
+
+
+def _cast_outputs(outputs: list[np.ndarray], spec: ModelSpec, overrides: list[str]) -> list[np.ndarray]:
+    dtypes = [o.dtype for o in spec.outputs]
+    if overrides:
+        if len(overrides) == 1:
+            dtypes = overrides * len(outputs)
+        elif len(overrides) == len(outputs):
+            dtypes = overrides
+        else:
+            raise StageError(f"--output_dtype: expected 1 or {len(outputs)} dtypes, "
+                             f"found {len(overrides)}")
+    return [np.asarray(o).astype(d, copy=False) for o, d in zip(outputs, dtypes, strict=True)]
+
+
+def model_stem(model: str) -> str:
+    """msame's file-mode prefix: text between the last '/' and the last '.' of --model."""
+    base = model.rsplit("/", 1)[-1]
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def run_portable(model: str, inputs: list[str], output: str, outfmt: str = "BIN", loop: int = 1,
+                 timestamp: str = "current", output_dtypes: list[str] | None = None,
+                 debug: bool = False, echo=print, backend: Backend | None = None) -> MsameResult:
+    """Run a .pb/.onnx model over msame-style inputs and write msame-style outputs."""
+    if not 1 <= loop <= 100:
+        raise StageError(f"--loop: expected 1 to 100, found {loop}")
+    backend = backend or load_backend(model)
+    spec = backend.spec
+    echo(f"[INFO] load model {model} success (portable backend: {backend.name})")
+    if debug:
+        _print_description(spec, echo)
+    txt = outfmt == "TXT"  # msame: only the exact string TXT gives text
+
+    out_root = Path(output)
+    out_root.mkdir(parents=True, exist_ok=True)
+    ts_dir = out_root / msame_timestamp(style=timestamp)
+    while ts_dir.exists():  # two runs within one microsecond/second: never mix outputs
+        time.sleep(0.001 if timestamp == "current" else 1.0)
+        ts_dir = out_root / msame_timestamp(style=timestamp)
+    ts_dir.mkdir()
+    echo("[INFO] create model output success")
+    echo(f"{output}/{ts_dir.name}")
+
+    result = MsameResult(ts_dir)
+    n_in = len(spec.inputs)
+    directory_mode = bool(inputs) and ".bin" not in inputs[0]
+    if inputs and len(inputs) != n_in:
+        raise StageError(f"--input: the model has {n_in} input(s) {[t.name for t in spec.inputs]}, "
+                         f"found {len(inputs)} item(s)")
+
+    def execute(arrays):
+        start = time.perf_counter()
+        outs = backend(arrays)
+        ms = (time.perf_counter() - start) * 1000.0
+        echo("[INFO] model execute success")
+        echo(f"Inference time: {_g(ms)}ms")
+        result.times_ms.append(ms)
+        return _cast_outputs(outs, spec, output_dtypes or [])
+
+    if directory_mode:
+        dirs = [Path(d) for d in inputs]
+        for d in dirs:
+            if not d.is_dir():
+                raise StageError(f"{d}: expected a folder of .bin files or a file ending in '.bin', "
+                                 f"found {'a file' if d.exists() else 'nothing'}")
+        names = sorted(n for n in os.listdir(dirs[0]) if not n.startswith("."))
+        if not names:
+            raise StageError(f"{dirs[0]}: expected .bin input files, found an empty folder")
+        for name in names:
+            if "." not in name or not (dirs[0] / name).is_file():
+                raise StageError(f"{dirs[0] / name}: expected a '<stem>.bin' file, found "
+                                 f"{'a folder' if (dirs[0] / name).is_dir() else 'a name without extension'}")
+        for name in names:
+            paths = [d / name for d in dirs]
+            for p in paths:
+                echo(f"[INFO] start to process file:{p}")
+            arrays = [_read_input(p, t) for p, t in zip(paths, spec.inputs, strict=True)]
+            outs = execute(arrays)
+            stem = name[:name.rfind(".")]
+            for k, out in enumerate(outs):
+                write_output(ts_dir / f"{stem}_output_{k}.{'txt' if txt else 'bin'}", out, txt)
+            echo("[INFO] output data success")
+        result.batch = int(arrays[0].shape[0]) if arrays and arrays[0].ndim else 1
+        echo(f"Inference average time : {result.average_ms:.2f} ms")
+        if len(result.times_ms) > 1:
+            echo(f"Inference average time without first time: {result.average_without_first_ms:.2f} ms")
+    else:
+        if inputs:
+            arrays = []
+            for p, t in zip(inputs, spec.inputs, strict=True):
+                echo(f"[INFO] start to process file:{p}")
+                arrays.append(_read_input(Path(p), t))
+        else:
+            arrays = [np.zeros([d if d not in (None, -1) else 1 for d in t.shape], t.np_dtype)
+                      for t in spec.inputs]
+        for _ in range(loop):
+            outs = execute(arrays)
+        stem = model_stem(model)
+        for k, out in enumerate(outs):
+            write_output(ts_dir / f"{stem}_output_{k}.{'txt' if txt else 'bin'}", out, txt)
+        echo("[INFO] output data success")
+        result.batch = int(arrays[0].shape[0]) if arrays and arrays[0].ndim else 1
+        echo(f"Inference average time: {result.average_ms:f} ms")
+        if loop > 1:
+            echo(f"Inference average time without first time: {result.average_without_first_ms:f} ms")
+    per_image = (result.average_without_first_ms if len(result.times_ms) > 1 else result.average_ms)
+    echo(f"Inference average time per image : {per_image / max(result.batch, 1):.4f} ms "
+         f"(batch {result.batch}, {1000.0 * result.batch / per_image:.1f} images/s)")
+    echo("[INFO] unload model success")
+    echo("[INFO] Execute sample success")
+    return result
+
+
+def _print_description(spec: ModelSpec, echo) -> None:
+    echo(f"[DEBUG] NumInputs: {len(spec.inputs)}")
+    for i, t in enumerate(spec.inputs):
+        echo(f"[DEBUG] input[{i}] name: {t.name} dims: {t.shape} dtype: {t.dtype} "
+             f"size: {t.nbytes()}")
+    echo(f"[DEBUG] NumOutputs: {len(spec.outputs)}")
+    for i, t in enumerate(spec.outputs):
+        echo(f"[DEBUG] output[{i}] name: {t.name} dims: {t.shape} dtype: {t.dtype} "
+             f"size: {t.nbytes()}")
+
+
+def run_real_msame(argv: list[str], output: str, echo=print) -> MsameResult:
+    """Run Ascend's msame binary; any [ERROR] line or a missing success line is a failure."""
+    exe = shutil.which("msame")
+    if exe is None:
+        raise StageError("msame is not installed (not on PATH): an .om needs an Ascend host; run the "
+                         ".pb or .onnx of the same model with this runner instead")
+    Path(output).mkdir(parents=True, exist_ok=True)
+    before = set(os.listdir(output))
+    proc = subprocess.run([exe, *argv], capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        echo(line)
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("[ERROR]")]
+    if errors or proc.returncode != 0 or "Execute sample success" not in proc.stdout:
+        raise StageError(f"msame failed (exit {proc.returncode}): "
+                         f"{errors[0] if errors else proc.stderr.strip()[-300:]}")
+    lines = proc.stdout.splitlines()
+    ts_dir = None
+    for i, line in enumerate(lines[:-1]):
+        if "create model output success" in line:
+            ts_dir = Path(lines[i + 1].strip())
+    if ts_dir is None or not ts_dir.is_dir():
+        new = sorted(set(os.listdir(output)) - before)
+        if len(new) != 1:
+            raise StageError(f"{output}: expected one new msame timestamp folder, found {new}")
+        ts_dir = Path(output) / new[0]
+    times = [float(m) for m in re.findall(r"^Inference time: ([0-9.eE+-]+)ms", proc.stdout, re.M)]
+    return MsameResult(ts_dir, times, stdout=proc.stdout)
+
+
+def build_parser():
+    p = parser("msame", __doc__.strip().splitlines()[0])
+    p.add_argument("--model", required=True, help=".om (real msame), .pb or .onnx (portable)")
+    p.add_argument("--input", default="", help="comma-separated .bin files (file mode) or folders "
+                   "(directory mode); omitted: all-zero inputs")
+    p.add_argument("--output", default="./output", help="root folder; one timestamp folder per run")
+    p.add_argument("--outfmt", default="BIN", help="TXT (exactly) for text, anything else for raw bytes")
+    p.add_argument("--loop", type=int, default=1, help="executions in file mode (1..100)")
+    p.add_argument("--device", type=int, default=0, help="device id (0..255); portable backends run on the host")
+    p.add_argument("--debug", default="false", help="'true' prints the model description")
+    p.add_argument("--timestamp", choices=["current", "legacy"], default="current",
+                   help="folder name: current msame (unpadded Y M D_h_m_s_us) or legacy %%Y%%m%%d_%%H%%M%%S")
+    p.add_argument("--output_dtype", default="",
+                   help="comma-separated output dtypes overriding the sidecar (e.g. float16)")
+    for flag in ("--dump", "--profiler", "--dymBatch", "--dymHW", "--dymDims", "--dymShape", "--outputSize"):
+        p.add_argument(flag, default=None, help="passed to the real msame; not supported by portable backends")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if not 0 <= args.device <= 255:
+        raise StageError(f"--device: expected 0 to 255, found {args.device}")
+    inputs = [s.strip() for s in args.input.split(",") if s.strip()]
+    if ".om" in args.model:
+        passthrough = [f"--model={args.model}", f"--output={args.output}",
+                       f"--outfmt={args.outfmt}", f"--loop={args.loop}",
+                       f"--device={args.device}", f"--debug={args.debug}"]
+        if args.input:
+            passthrough.append(f"--input={args.input}")
+        for flag in ("dump", "profiler", "dymBatch", "dymHW", "dymDims", "dymShape", "outputSize"):
+            if getattr(args, flag) is not None:
+                passthrough.append(f"--{flag}={getattr(args, flag)}")
+        run_real_msame(passthrough, args.output)
+        return 0
+    unsupported = [f for f in ("dump", "profiler", "dymBatch", "dymHW", "dymDims", "dymShape")
+                   if getattr(args, f) is not None]
+    if unsupported:
+        raise StageError(f"--{unsupported[0]}: only the real msame supports it, found a "
+                         f"{Path(args.model).suffix} model")
+    dtypes = [s.strip() for s in args.output_dtype.split(",") if s.strip()]
+    for d in dtypes:
+        try:
+            np.dtype(d)
+        except TypeError:
+            raise StageError(f"--output_dtype: expected a numpy dtype name, found '{d}'") from None
+    run_portable(args.model, inputs, args.output, args.outfmt, args.loop, args.timestamp,
+                 dtypes, args.debug == "true", echo=lambda s: print(s, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

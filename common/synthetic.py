@@ -1,0 +1,326 @@
+"""Embedded demo datasets, written in the real datasets' layouts from procedural faces.
+
+    python -m common.synthetic sfew --out data/SFEW_100          # SFEW_100/{Train,val}/<Expression>/*.png
+    python -m common.synthetic casia --out data/casia             # <identity>/*.jpg, 112x96
+    python -m common.synthetic lfw --out data/lfw                 # lfw_mtcnncaffe_aligned/ + lfw_pairs.txt
+    python -m common.synthetic ms1m --out data/ms1m               # train.rec/.idx + train.tfrecords
+    python -m common.synthetic lfw_bin --out data/lfw.bin         # insightface verification pickle
+    python -m common.synthetic casme2 --out data/casme2           # classification2/{train,valid,test}/<class>/
+    python -m common.synthetic preview --out grid.png             # a sample grid per class / identity
+
+Same seed, same bytes. Every number measured on these data is synthetic.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from common import facegen, recordio, tfrecord
+from common.cli import StageError, parser, progress, write_bytes_atomic
+from common.metrics import write_pairs
+
+SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
+CASME2_CLASSES = ["disgust", "others", "sadness", "happiness", "surprise", "repression", "fear"]
+_CASME2_TEMPLATE = {"sadness": "sad", "happiness": "happy"}
+_LAYOUT_CODES = {"sfew": 1, "casia": 2, "lfw": 3, "ms1m": 4, "lfw_bin": 5, "casme2": 6}
+
+_FIRST = ["Ada", "Bela", "Cyrus", "Dana", "Emil", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai",
+          "Lena", "Milo", "Nia", "Oren", "Pia", "Quin", "Rosa", "Sami", "Tova", "Udo", "Vera",
+          "Wren", "Xia", "Yuri", "Zoe"]
+_LAST = ["Abbot", "Brandt", "Castro", "Dufour", "Eklund", "Ferro", "Gallo", "Haddad", "Ibarra",
+         "Jansen", "Kowal", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov", "Quist", "Rossi",
+         "Sato", "Tanaka", "Uribe", "Varga", "Weber", "Xu", "Yilmaz", "Zeller"]
+
+
+def _rng(seed: int, layout: str, *keys: int) -> np.random.Generator:
+    """An independent stream per (seed, layout, item): the order of generation never matters."""
+    return np.random.default_rng([seed, _LAYOUT_CODES[layout], *keys])
+
+
+def _encode(arr: np.ndarray, fmt: str, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    img = Image.fromarray(arr)
+    if fmt == "png":
+        img.save(buf, format="PNG", optimize=False)
+    else:
+        img.save(buf, format="JPEG", quality=int(quality))
+    return buf.getvalue()
+
+
+def _face(seed, layout, ident_key, image_key, expression="neutral", amplitude=1.0,
+          size=(112, 96), jitter=0.12, nuisance=1.0) -> tuple[np.ndarray, int]:
+    """Render one face; returns the pixels and a JPEG quality drawn for it."""
+    ident = facegen.sample_identity(_rng(seed, layout, 0, ident_key))
+    rng = _rng(seed, layout, 1, ident_key, image_key)
+    expr = facegen.sample_expression(rng, expression, amplitude, jitter)
+    nuis = facegen.sample_nuisance(rng, nuisance)
+    return facegen.render(ident, expr, nuis, *size), int(rng.integers(70, 96))
+
+
+def _names(count: int) -> list[str]:
+    names = []
+    for i in range(count):
+        first, last = _FIRST[i % len(_FIRST)], _LAST[(i // len(_FIRST) + 7 * i) % len(_LAST)]
+        names.append(f"{first}_{last}" + (f"{i // (len(_FIRST) * len(_LAST))}" if i >= 676 else ""))
+    return names
+
+
+# ---------------------------------------------------------------------------- layouts
+
+
+def make_sfew(out, train_per_class=40, val_per_class=12, size=100, seed=0,
+              identities=60) -> Path:
+    """SFEW_100: ``{Train,val}/<Expression>/<Expression>_<i>.png``, 7 classes, RGB size x size.
+
+    Faces of ``identities`` people; train and val use disjoint people, as SFEW's movies do.
+    """
+    out = Path(out)
+    split_ids = {"Train": range(0, identities * 2 // 3), "val": range(identities * 2 // 3, identities)}
+    jobs = [(split, c, i) for split, n in (("Train", train_per_class), ("val", val_per_class))
+            for c in range(len(SFEW_CLASSES)) for i in range(n)]
+    for split, c, i in progress(jobs, desc="sfew", unit="img"):
+        ids = split_ids[split]
+        key = (c * 100003 + i) * (2 if split == "Train" else 3)
+        ident = ids[int(_rng(seed, "sfew", 2, key).integers(len(ids)))]
+        arr, _ = _face(seed, "sfew", ident, key, SFEW_CLASSES[c].lower(), size=(size, size))
+        name = SFEW_CLASSES[c]
+        write_bytes_atomic(out / split / name / f"{name}_{i:04d}.png", _encode(arr, "png"))
+    return out
+
+
+def make_casia(out, identities=20, images_per_identity=12, height=112, width=96, seed=0) -> Path:
+    """CASIA-WebFace style: ``<0000id>/<nnn>.jpg``, aligned 112x96 faces."""
+    out = Path(out)
+    jobs = [(i, k) for i in range(identities) for k in range(images_per_identity)]
+    for i, k in progress(jobs, desc="casia", unit="img"):
+        expr = facegen.EXPRESSIONS_FOR_IDENTITY[k % len(facegen.EXPRESSIONS_FOR_IDENTITY)]
+        arr, q = _face(seed, "casia", i, k, expr, amplitude=0.5, size=(height, width))
+        write_bytes_atomic(out / f"{i:07d}" / f"{k + 1:03d}.jpg", _encode(arr, "jpg", q))
+    return out
+
+
+def _verification_pairs(rng, names_per_fold, counts, per, nfolds):
+    """Identity-disjoint folds of ``per`` genuine then ``per`` impostor pairs (LFW's layout)."""
+    pairs, issame = [], []
+    for f in range(nfolds):
+        people = names_per_fold[f]
+        multi = [p for p in people if counts[p] >= 2]
+        for _ in range(per):
+            p = multi[int(rng.integers(len(multi)))]
+            i, j = rng.choice(np.arange(1, counts[p] + 1), 2, replace=False)
+            pairs.append((p, int(min(i, j)), p, int(max(i, j))))
+            issame.append(True)
+        for _ in range(per):
+            a, b = rng.choice(len(people), 2, replace=False)
+            pa, pb = people[int(a)], people[int(b)]
+            pairs.append((pa, int(rng.integers(1, counts[pa] + 1)), pb,
+                          int(rng.integers(1, counts[pb] + 1))))
+            issame.append(False)
+    return pairs, issame
+
+
+def make_lfw(out, identities=60, pairs_per_fold=10, folds=10, height=112, width=96, seed=0) -> Path:
+    """``lfw_mtcnncaffe_aligned/<Name>/<Name>_0001.jpg`` plus ``lfw_pairs.txt`` (official format)."""
+    out = Path(out)
+    if identities < 2 * folds:
+        raise StageError(f"lfw: expected at least {2 * folds} identities for {folds} folds, found {identities}")
+    names = _names(identities)
+    rng = _rng(seed, "lfw", 9)
+    counts = {n: int(rng.integers(2, 6)) for n in names}
+    per_fold = [names[f::folds] for f in range(folds)]
+    pairs, issame = _verification_pairs(rng, per_fold, counts, pairs_per_fold, folds)
+    jobs = [(i, n, k) for i, n in enumerate(names) for k in range(1, counts[n] + 1)]
+    for i, name, k in progress(jobs, desc="lfw", unit="img"):
+        arr, q = _face(seed, "lfw", i, k, _identity_expression(seed, "lfw", i, k), 0.5,
+                       size=(height, width))
+        write_bytes_atomic(out / "lfw_mtcnncaffe_aligned" / name / f"{name}_{k:04d}.jpg",
+                           _encode(arr, "jpg", q))
+    write_pairs(out / "lfw_pairs.txt", pairs, issame, folds)
+    return out
+
+
+def _identity_expression(seed, layout, i, k) -> str:
+    options = facegen.EXPRESSIONS_FOR_IDENTITY
+    return options[int(_rng(seed, layout, 3, i, k).integers(len(options)))]
+
+
+def make_lfw_bin(out, pairs_per_fold=10, folds=10, identities=60, size=112, seed=0) -> Path:
+    """insightface verification ``.bin``: pickle of (list of 2N JPEG bytes, list of N issame)."""
+    out = Path(out)
+    names = list(range(identities))
+    rng = _rng(seed, "lfw_bin", 9)
+    counts = {n: int(rng.integers(2, 6)) for n in names}
+    per_fold = [names[f::folds] for f in range(folds)]
+    pairs, issame = _verification_pairs(rng, per_fold, counts, pairs_per_fold, folds)
+    cache: dict[tuple[int, int], bytes] = {}
+    bins = []
+    for n1, i1, n2, i2 in progress(pairs, desc="lfw_bin", unit="pair"):
+        for n, i in ((n1, i1), (n2, i2)):
+            if (n, i) not in cache:
+                arr, q = _face(seed, "lfw_bin", n, i, _identity_expression(seed, "lfw_bin", n, i),
+                               0.5, size=(size, size))
+                cache[(n, i)] = _encode(arr, "jpg", q)
+            bins.append(cache[(n, i)])
+    write_bytes_atomic(out, pickle.dumps((bins, [bool(s) for s in issame]), protocol=2))
+    return out
+
+
+def make_ms1m(out, identities=30, images_per_identity=10, size=112, seed=0) -> Path:
+    """InsightFace MS1M: ``train.rec``/``train.idx`` (header records included), ``property``,
+    and the same images as ``train.tfrecords`` (``image_raw`` JPEG bytes, ``label`` int64)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    n_images = identities * images_per_identity
+    records, examples = [], []
+    jobs = [(i, k) for i in range(identities) for k in range(images_per_identity)]
+    for key, (i, k) in enumerate(progress(jobs, desc="ms1m", unit="img"), start=1):
+        arr, q = _face(seed, "ms1m", i, k, _identity_expression(seed, "ms1m", i, k), 0.5,
+                       size=(size, size))
+        jpeg = _encode(arr, "jpg", q)
+        records.append((key, recordio.pack(recordio.IRHeader(0, float(i), key, 0), jpeg)))
+        examples.append(tfrecord.encode_example({"image_raw": jpeg, "label": i}))
+    first_id = n_images + 1
+    header = recordio.IRHeader(0, np.array([first_id, first_id + identities], np.float32), 0, 0)
+    id_records = [(first_id + i, recordio.pack(recordio.IRHeader(
+        0, np.array([1 + i * images_per_identity, 1 + (i + 1) * images_per_identity], np.float32),
+        first_id + i, 0), b"")) for i in range(identities)]
+    recordio.write_indexed(out / "train.rec", out / "train.idx",
+                           [(0, recordio.pack(header, b""))] + records + id_records)
+    (out / "property").write_text(f"{identities},{size},{size}\n")
+    tfrecord.write_records(out / "train.tfrecords", examples)
+    return out
+
+
+def make_casme2(out, subjects=8, clips_per_subject=7, frames_per_clip=6, height=170, width=140,
+                amplitude=0.45, seed=0) -> Path:
+    """``classification2/{train,valid,test}/<class>/subXX_EPYY_ZZ_reg_imgN.jpg``.
+
+    Like the published project, frames are spread 6:2:2 at random over the splits (subjects
+    leak across splits); the subject id in every file name lets ``annotate`` re-split by subject.
+    Micro-expressions: the expression at ``amplitude`` of full strength, ramping over the clip.
+    """
+    out = Path(out) / "classification2"
+    rng = _rng(seed, "casme2", 9)
+    jobs = []
+    for s in range(subjects):
+        for c in range(clips_per_subject):
+            cls = CASME2_CLASSES[int(rng.integers(len(CASME2_CLASSES)))] if c >= len(CASME2_CLASSES) \
+                else CASME2_CLASSES[(c + s) % len(CASME2_CLASSES)]
+            for f in range(frames_per_clip):
+                split = ("train", "valid", "test")[int(rng.choice(3, p=[0.6, 0.2, 0.2]))]
+                jobs.append((s, c, f, cls, split))
+    for s, c, f, cls, split in progress(jobs, desc="casme2", unit="img"):
+        ramp = 0.6 + 0.4 * (f + 1) / frames_per_clip  # onset -> apex
+        template = _CASME2_TEMPLATE.get(cls, cls)
+        ident = facegen.sample_identity(_rng(seed, "casme2", 0, s))
+        clip_rng = _rng(seed, "casme2", 1, s, c)
+        nuis = facegen.sample_nuisance(clip_rng, 0.4)        # lab conditions: one camera per clip
+        nuis["seed"] = int(_rng(seed, "casme2", 2, s, c, f).integers(2**31))
+        expr = facegen.sample_expression(_rng(seed, "casme2", 3, s, c), template, amplitude * ramp, 0.05)
+        arr = facegen.render(ident, expr, nuis, height, width)
+        name = f"sub{s + 1:02d}_EP{c + 1:02d}_{f + 1:02d}_reg_img{100 + f}.jpg"
+        write_bytes_atomic(out / split / cls / name, _encode(arr, "jpg", 92))
+    return out
+
+
+def make_preview(out, seed=0, per_row=7) -> Path:
+    """A grid: one row per person, one column per SFEW expression, plus micro-expressions."""
+    rows = []
+    for person in range(4):
+        row = [_face(seed, "sfew", person, col, c.lower(), size=(100, 100))[0]
+               for col, c in enumerate(SFEW_CLASSES)]
+        rows.append(np.concatenate(row, axis=1))
+    micro = []
+    for col, c in enumerate(CASME2_CLASSES):
+        template = _CASME2_TEMPLATE.get(c, c)
+        micro.append(_face(seed, "casme2", 99, col, template, amplitude=0.45, size=(100, 100),
+                           jitter=0.05, nuisance=0.4)[0])
+    rows.append(np.concatenate(micro, axis=1))
+    grid = np.concatenate(rows, axis=0)
+    from PIL import ImageDraw
+
+    img = Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST)
+    canvas = Image.new("RGB", (img.width, img.height + 40), "white")
+    canvas.paste(img, (0, 40))
+    d = ImageDraw.Draw(canvas)
+    for col, c in enumerate(SFEW_CLASSES):
+        d.text((col * 200 + 8, 6), f"{c}/{CASME2_CLASSES[col]}", fill="black")
+    d.text((8, 22), "rows 1-4: SFEW classes, four people; row 5: CASME II micro-expressions (synthetic)",
+           fill="black")
+    buf = io.BytesIO()
+    canvas.save(buf, format="PNG")
+    write_bytes_atomic(out, buf.getvalue())
+    return Path(out)
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def build_parser():
+    p = parser("python -m common.synthetic", "Write embedded demo datasets in the real layouts.")
+    sub = p.add_subparsers(dest="layout", required=True, metavar="LAYOUT")
+
+    def add(name, help_):
+        s = sub.add_parser(name, help=help_, formatter_class=p.formatter_class)
+        s.add_argument("--out", required=True, help="output folder (file for lfw_bin/preview)")
+        s.add_argument("--seed", type=int, default=0)
+        return s
+
+    s = add("sfew", "SFEW_100 expression folders (7 classes, 100x100 PNG)")
+    s.add_argument("--train_per_class", type=int, default=40)
+    s.add_argument("--val_per_class", type=int, default=12)
+    s.add_argument("--size", type=int, default=100)
+    s.add_argument("--identities", type=int, default=60)
+    s = add("casia", "CASIA-WebFace style identity folders (112x96 JPEG)")
+    s.add_argument("--identities", type=int, default=20)
+    s.add_argument("--images_per_identity", type=int, default=12)
+    s = add("lfw", "aligned LFW folders + lfw_pairs.txt (10 folds)")
+    s.add_argument("--identities", type=int, default=60)
+    s.add_argument("--pairs_per_fold", type=int, default=10, help="genuine (= impostor) pairs per fold")
+    s.add_argument("--folds", type=int, default=10)
+    s = add("ms1m", "MS1M RecordIO (.rec/.idx) and TFRecord, 112x112")
+    s.add_argument("--identities", type=int, default=30)
+    s.add_argument("--images_per_identity", type=int, default=10)
+    s = add("lfw_bin", "insightface verification lfw.bin (112x112)")
+    s.add_argument("--identities", type=int, default=60)
+    s.add_argument("--pairs_per_fold", type=int, default=10)
+    s.add_argument("--folds", type=int, default=10)
+    s = add("casme2", "CASME II classification2/{train,valid,test}/<class>/")
+    s.add_argument("--subjects", type=int, default=8)
+    s.add_argument("--clips_per_subject", type=int, default=7)
+    s.add_argument("--frames_per_clip", type=int, default=6)
+    add("preview", "a PNG grid of samples per class and identity")
+    return p
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    if a.layout == "sfew":
+        make_sfew(a.out, a.train_per_class, a.val_per_class, a.size, a.seed, a.identities)
+    elif a.layout == "casia":
+        make_casia(a.out, a.identities, a.images_per_identity, seed=a.seed)
+    elif a.layout == "lfw":
+        make_lfw(a.out, a.identities, a.pairs_per_fold, a.folds, seed=a.seed)
+    elif a.layout == "ms1m":
+        make_ms1m(a.out, a.identities, a.images_per_identity, seed=a.seed)
+    elif a.layout == "lfw_bin":
+        make_lfw_bin(a.out, a.pairs_per_fold, a.folds, a.identities, seed=a.seed)
+    elif a.layout == "casme2":
+        make_casme2(a.out, a.subjects, a.clips_per_subject, a.frames_per_clip, seed=a.seed)
+    elif a.layout == "preview":
+        make_preview(a.out, a.seed)
+    print(f"wrote {a.layout} to {a.out} (synthetic data, seed {a.seed})")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))
+

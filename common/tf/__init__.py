@@ -1,0 +1,1 @@
+"""Everything that imports TensorFlow: SPD layers, freezing, frozen-graph running, training helpers."""

@@ -1,0 +1,18 @@
+"""`pfe STAGE [flags]`: run one stage of the pfe pipeline."""
+
+import sys
+
+from common.cli import dispatch
+
+STAGES = {
+    "msame": "common.msame",
+    "atc": "common.atc",
+}
+
+
+def main(argv=None) -> int:
+    return dispatch("pfe", STAGES, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
