@@ -92,7 +92,7 @@ def sample_nuisance(rng: np.random.Generator, strength: float = 1.0) -> dict:
         yaw=rng.uniform(-0.06, 0.06) * strength,
         light_dir=rng.uniform(0, 2 * math.pi), light_amp=rng.uniform(0.0, 0.35) * strength,
         gain=rng.uniform(0.75, 1.2), bg=rng.uniform(30, 230, 3), bg2=rng.uniform(30, 230, 3),
-        bg_blobs=int(rng.integers(0, 6)), noise=rng.uniform(1, 7) * strength,
+        bg_blobs=int(rng.integers(0, 4)), noise=rng.uniform(1, 7) * strength,
         blur=rng.uniform(0, 1.0) * strength, seed=int(rng.integers(2**31)),
     )
 
@@ -137,8 +137,8 @@ def _draw_face(ident: dict, expr: dict, size: int, yaw: float) -> Image.Image:
         d.ellipse([ex - ew, ey - eh, ex + ew, ey + eh], outline=_c(ident["skin"] * 0.6),
                   width=max(1, int(s * 0.006)))
         # Brows: a thick segment, inner end moved by tilt, whole brow by raise.
-        by = ey - ident["brow_gap"] * s - expr["brow_raise"] * 0.04 * s
-        inner = (ex - side * ident["brow_len"] * s * 0.15, by - expr["brow_tilt"] * 0.03 * s)
+        by = ey - ident["brow_gap"] * s - expr["brow_raise"] * 0.06 * s
+        inner = (ex - side * ident["brow_len"] * s * 0.15, by - expr["brow_tilt"] * 0.045 * s)
         outer = (ex + side * ident["brow_len"] * s * 0.85, by + expr["brow_tilt"] * 0.01 * s)
         d.line([inner, outer], fill=_c(ident["hair"] * 0.8),
                width=max(1, int(ident["brow_thick"] * s)))
@@ -158,19 +158,19 @@ def _draw_face(ident: dict, expr: dict, size: int, yaw: float) -> Image.Image:
     # Mouth: corners raised by curve, opened by mouth_open, one side lifted by lip_raise.
     my = cy + ident["mouth_y"] * s
     mw = ident["mouth_w"] * s * expr["mouth_width"]
-    lift = expr["mouth_curve"] * 0.045 * s
+    lift = expr["mouth_curve"] * 0.07 * s
     n = 24
     xs = np.linspace(-1, 1, n)
     upper = [(cx + x * mw, my - lift * x * x - expr["lip_raise"] * 0.02 * s * max(x, 0)) for x in xs]
     lip = _c(ident["lip"])
     if expr["mouth_open"] > 0.08:
-        depth = expr["mouth_open"] * 0.07 * s
+        depth = expr["mouth_open"] * 0.1 * s
         lower = [(cx + x * mw, my - lift * x * x + depth * (1 - x * x)) for x in xs[::-1]]
         d.polygon(upper + lower, fill=(60, 20, 25), outline=lip)
         d.line(upper, fill=lip, width=max(1, int(s * 0.014)))
         d.line(lower, fill=lip, width=max(1, int(s * 0.014)))
     else:
-        d.line(upper, fill=lip, width=max(2, int(s * 0.02)))
+        d.line(upper, fill=lip, width=max(2, int(s * 0.028)))
 
     if ident["glasses"]:
         gc, gw = _c(ident["glasses_color"]), max(1, int(s * 0.012))

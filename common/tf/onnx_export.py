@@ -11,11 +11,11 @@ from common.modelspec import ModelSpec
 
 def unsupported_ops(graph_def, opset: int = 17) -> list[str]:
     """TF op types in ``graph_def`` that tf2onnx has no handler for at ``opset``."""
-    import tf2onnx  # noqa: F401  (importing registers the op handlers)
+    import tf2onnx.onnx_opset  # noqa: F401  (importing registers the op handlers)
     from tf2onnx.handler import tf_op
 
     known = set(tf_op.create_mapping(opset, None))
-    ignored = {"Placeholder", "Const", "NoOp", "PlaceholderWithDefault"}
+    ignored = {"Placeholder", "Const", "NoOp", "PlaceholderWithDefault", "Identity"}
     return sorted({n.op for n in graph_def.node} - known - ignored)
 
 
