@@ -158,8 +158,8 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
-    a = build_parser().parse_args(argv)
+def main(argv=None, arg_parser=None) -> int:
+    a = (arg_parser or build_parser()).parse_args(argv)
     convert(a.model, a.output, a.soc_version, a.input_shape, a.out_nodes, a.precision_mode,
             a.op_select_implmode, a.fusion_switch_file, a.log, onnx=not a.no_onnx)
     return 0

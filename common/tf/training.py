@@ -1,0 +1,87 @@
+"""Training helpers shared by the TensorFlow trainers: lr schedule files, run folders,
+checkpoints with resume, and the NaN guard."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+
+import tensorflow as tf
+
+from common.cli import StageError, write_text_atomic
+
+
+def read_lr_schedule(path: str | os.PathLike) -> list[tuple[int, float]]:
+    """Parse ``epoch: lr`` lines (``#`` comments allowed) into a sorted list."""
+    p = Path(path)
+    if not p.is_file():
+        raise StageError(f"{p}: expected a learning-rate schedule file, found nothing")
+    entries = []
+    for n, raw in enumerate(p.read_text().splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            epoch, lr = line.split(":")
+            entries.append((int(epoch), float(lr)))
+        except ValueError:
+            raise StageError(f"{p}:{n}: expected 'epoch: learning_rate', found '{raw}'") from None
+    if not entries:
+        raise StageError(f"{p}: expected at least one 'epoch: lr' line, found none")
+    return sorted(entries)
+
+
+def lr_for_epoch(schedule: list[tuple[int, float]], epoch: int) -> float:
+    """The lr of the last entry whose epoch is <= ``epoch`` (the last entry beyond the table)."""
+    lr = schedule[0][1]
+    for e, value in schedule:
+        if e <= epoch:
+            lr = value
+    return lr
+
+
+def new_run_dir(base: str | os.PathLike) -> Path:
+    """A timestamped run folder (``20260122-153012``), facenet-style."""
+    path = Path(base) / datetime.now().strftime("%Y%m%d-%H%M%S")
+    while path.exists():
+        path = Path(str(path) + "_1")
+    path.mkdir(parents=True)
+    return path
+
+
+def latest_run_dir(base: str | os.PathLike) -> Path | None:
+    """The newest run folder under ``base`` that holds a checkpoint, or None."""
+    base = Path(base)
+    if not base.is_dir():
+        return None
+    runs = sorted(d for d in base.iterdir() if d.is_dir() and tf.train.latest_checkpoint(str(d)))
+    return runs[-1] if runs else None
+
+
+def write_config(run_dir: Path, config: dict) -> None:
+    write_text_atomic(run_dir / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def read_config(path: str | os.PathLike) -> tuple[dict, str]:
+    """Config and checkpoint prefix from a run folder or a checkpoint prefix (``.../ckpt-7``)."""
+    p = Path(path)
+    run_dir = p if p.is_dir() else p.parent
+    prefix = tf.train.latest_checkpoint(str(run_dir)) if p.is_dir() else str(p)
+    if not prefix or not Path(prefix + ".index").is_file():
+        raise StageError(f"{path}: expected a run folder with a TF2 checkpoint or a checkpoint "
+                         f"prefix (ckpt-N), found none")
+    cfg = run_dir / "config.json"
+    if not cfg.is_file():
+        raise StageError(f"{cfg}: expected the training config beside the checkpoint, found nothing")
+    return json.loads(cfg.read_text()), prefix
+
+
+def check_finite(loss: float, step: int, manager: tf.train.CheckpointManager | None) -> None:
+    """NaN guard: stop with one line, leaving the last good checkpoint as it is."""
+    if not math.isfinite(loss):
+        last = manager.latest_checkpoint if manager else None
+        raise StageError(f"loss became {loss} at step {step}; training stopped, last good "
+                         f"checkpoint: {last or 'none yet'}")

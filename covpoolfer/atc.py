@@ -1,0 +1,28 @@
+"""atc for CovPoolFER with the original line's defaults (portable .pb when atc is absent).
+
+    python -m covpoolfer.atc --model=CovPoolFER.pb --output=om/CovPoolFER
+runs: atc --model=CovPoolFER.pb --framework=3 --output=om/CovPoolFER --soc_version=Ascend310
+      --input_shape="inputImage:128,100,100,3" --log=info --out_nodes="output:0"
+"""
+
+import sys
+
+from common import atc
+
+
+def main(argv=None) -> int:
+    p = atc.build_parser()
+    p.prog = "covpoolfer atc"
+    p.set_defaults(input_shape="inputImage:128,100,100,3", log="info", out_nodes="output:0")
+    for action in p._actions:
+        if action.dest == "model":
+            action.required, action.default = False, "CovPoolFER.pb"
+        if action.dest == "output":
+            action.required, action.default = False, "CovPoolFER"
+    return atc.main(argv, p)
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,60 @@
+"""Freeze a CovPoolFER checkpoint into CovPoolFER.pb (input inputImage, output argmax `output`).
+
+    python -m covpoolfer.ckpt2pb --ckpt_path models/20260101-120000 --output_path pb_model/
+
+The graph takes raw 0..255 pixels [batch,100,100,3] float32 (standardisation is inside) and
+returns `output` int32 [batch], the argmax class, as the original atc line expects
+(--out_nodes="output:0"). A sidecar CovPoolFER.json lists inputs and outputs for msame/atc.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from common.cli import parser
+
+
+def build_parser():
+    p = parser("covpoolfer ckpt2pb", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True, help="run folder (latest checkpoint) or ckpt-N prefix")
+    p.add_argument("--output_path", default="./", help="output folder")
+    p.add_argument("--output_name", default="CovPoolFER.pb")
+    p.add_argument("--batch_size", type=int, default=128, help="fixed batch of the frozen graph")
+    p.add_argument("--extra_outputs", action="store_true",
+                   help="also expose `logits` [B,7] and `embeddings` [B,E] (L2-normalised prelogits)")
+    return p
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    import tensorflow as tf
+
+    from common.modelspec import TensorSpec
+    from common.tf.freeze import freeze, write_frozen
+    from common.tf.training import read_config
+    from covpoolfer.models import build_model
+
+    config, prefix = read_config(a.ckpt_path)
+    model = build_model(config["model_def"], config["num_classes"], config.get("embedding_size"),
+                        config["image_size"], apply_dropout=False)
+    tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
+    size = config["image_size"]
+
+    def serve(x):
+        out = model(x, training=False)
+        pred = tf.argmax(out["logits"], -1, output_type=tf.int32)
+        return (pred, out["logits"], out["embeddings"]) if a.extra_outputs else pred
+
+    names = ["output", "logits", "embeddings"] if a.extra_outputs else ["output"]
+    graph_def, spec = freeze(serve, [TensorSpec("inputImage", [a.batch_size, size, size, 3])], names)
+    path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) from {prefix}: "
+          f"inputImage {spec.inputs[0].shape} -> {', '.join(f'{t.name} {t.shape} {t.dtype}' for t in spec.outputs)}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,88 @@
+"""The paper's protocol: a linear SVM on L2-normalised network features (SFEW: fc_2 BN output).
+
+    python -m covpoolfer.classify --ckpt_path models/20260101-120000 --data_dir data/SFEW_100
+
+Features of Train and val are extracted once and cached in <ckpt run>/features.h5; the SVM is
+scikit-learn's SVC(kernel='linear', probability=True) as in classify_sfew.py. --nrof_total
+counts images whose face was not detected as chance (1/7), as the paper's SFEW number does.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import StageError, parser
+
+
+def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int) -> dict:
+    """{split: (features, labels, paths)} from the cache when it matches, else from the network."""
+    import h5py
+
+    from covpoolfer.dataset import list_dataset
+
+    listed = {s: list_dataset(r) for s, r in roots.items()}
+    if cache.is_file():
+        with h5py.File(cache, "r") as f:
+            if all(s in f and [p.decode() for p in f[s]["paths"][:]] == listed[s][0] for s in roots):
+                return {s: (f[s]["features"][:], f[s]["labels"][:], listed[s][0]) for s in roots}
+    import tensorflow as tf
+
+    from common.cli import atomic_path
+    from common.tf.training import read_config
+    from covpoolfer.dataset import load_images
+    from covpoolfer.models import build_model
+    from covpoolfer.trainer import predict
+
+    config, prefix = read_config(ckpt_path)
+    model = build_model(config["model_def"], config["num_classes"], config.get("embedding_size"),
+                        config["image_size"], apply_dropout=False)
+    tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
+    out = {}
+    for split, (paths, labels, _) in listed.items():
+        feats = predict(model, load_images(paths, config["image_size"]), batch_size)["features"]
+        out[split] = (feats, labels, paths)
+    with atomic_path(cache, suffix=".h5") as tmp, h5py.File(tmp, "w") as f:
+        for split, (feats, labels, paths) in out.items():
+            g = f.create_group(split)
+            g["features"], g["labels"] = feats, labels
+            g["paths"] = np.array([p.encode() for p in paths])
+    return out
+
+
+def main(argv=None) -> int:
+    p = parser("covpoolfer classify", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True)
+    p.add_argument("--data_dir", required=True, help="SFEW_100-style folder with Train/ and val/")
+    p.add_argument("--batch_size", type=int, default=128)
+    p.add_argument("--nrof_total", type=int, default=None,
+                   help="images in the official split (SFEW val: 436); the rest count as chance")
+    a = p.parse_args(argv)
+    from sklearn.preprocessing import normalize
+    from sklearn.svm import SVC
+
+    from covpoolfer.train import resolve_dirs
+
+    train_dir, val_dir = resolve_dirs(a.data_dir, None)
+    if val_dir is None:
+        raise StageError(f"{a.data_dir}: expected a val/ folder beside Train/, found none")
+    run_dir = Path(a.ckpt_path) if Path(a.ckpt_path).is_dir() else Path(a.ckpt_path).parent
+    data = extract(a.ckpt_path, {"train": train_dir, "val": val_dir}, run_dir / "features.h5", a.batch_size)
+    (xtr, ytr, _), (xva, yva, _) = data["train"], data["val"]
+    svm = SVC(kernel="linear", probability=True, random_state=0).fit(normalize(xtr), ytr)
+    pred = svm.predict_proba(normalize(xva)).argmax(1)
+    acc = float(np.mean(svm.classes_[pred] == yva))
+    print(f"linear SVM on L2-normalised features: val accuracy {acc:.4f} ({len(yva)} images)")
+    if a.nrof_total:
+        n = len(yva)
+        norm = acc * n / a.nrof_total + (1 / 7) * (a.nrof_total - n) / a.nrof_total
+        print(f"counting {a.nrof_total - n} undetected faces as chance: {norm:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,63 @@
+"""Pack SFEW images into msame input batches: <k>.bin (raw pixels) + <k>.txt (labels).
+
+    python -m covpoolfer.pic2bin --input_image_dir data/SFEW_100/val \
+        --output_bin_dir bins/ --output_reference_file refs/
+
+Each <k>.bin holds --batch_size images as float32 [B,100,100,3] raw 0..255 RGB (15,360,000 bytes
+at B=128). Images are taken in sorted class/file order. The last partial batch is padded with
+zero images and its <k>.txt lists only the real labels, so every image is scored once (the
+original drops it, a third of SFEW val; --drop_last reproduces that).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import StageError, parser, progress
+
+
+def build_parser():
+    p = parser("covpoolfer pic2bin", __doc__.strip().splitlines()[0])
+    p.add_argument("--input_image_dir", default="data/SFEW_100/val", help="class folders of images")
+    p.add_argument("--output_bin_dir", default="input_bin/")
+    p.add_argument("--output_reference_file", default="reference/", help="folder for <k>.txt labels")
+    p.add_argument("--batch_size", type=int, default=128)
+    p.add_argument("--image_size", type=int, default=100)
+    p.add_argument("--drop_last", action="store_true", help="original quirk: drop the partial batch")
+    return p
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    from common import binio
+    from common.images import class_folders, list_images, load_rgb
+
+    classes = class_folders(a.input_image_dir)
+    items = [(f, label) for label, c in enumerate(classes) for f in list_images(c)]
+    if not items:
+        raise StageError(f"{a.input_image_dir}: expected images in the class folders, found none")
+    n_batches = len(items) // a.batch_size if a.drop_last else -(-len(items) // a.batch_size)
+    if n_batches == 0:
+        raise StageError(f"{a.input_image_dir}: --drop_last with {len(items)} images leaves no full "
+                         f"batch of {a.batch_size}")
+    bins, refs = Path(a.output_bin_dir), Path(a.output_reference_file)
+    for k in progress(range(n_batches), desc="pic2bin", unit="bin"):
+        chunk = items[k * a.batch_size:(k + 1) * a.batch_size]
+        batch = np.zeros((a.batch_size, a.image_size, a.image_size, 3), np.float32)
+        for i, (f, _) in enumerate(chunk):
+            batch[i] = load_rgb(f, (a.image_size, a.image_size))
+        binio.write_bin(bins / f"{k}.bin", batch)
+        binio.write_reference(refs / f"{k}.txt", [label for _, label in chunk])
+    used = min(len(items), n_batches * a.batch_size)
+    print(f"wrote {n_batches} bins of {a.batch_size} images to {bins} and labels to {refs}: "
+          f"{used} of {len(items)} images ({len(items) - used} dropped), classes {[c.name for c in classes]}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

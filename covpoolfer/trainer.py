@@ -1,0 +1,155 @@
+"""The CovPoolFER training loop (called by the `train` stage)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from common.cli import StageError, progress
+from common.tf import spd
+from common.tf.training import (
+    check_finite,
+    latest_run_dir,
+    lr_for_epoch,
+    new_run_dir,
+    read_lr_schedule,
+    write_config,
+)
+from covpoolfer.dataset import eval_batches, list_dataset, load_images, train_dataset
+from covpoolfer.models import build_model
+from covpoolfer.models.covpoolnet import decayed_kernels
+
+log = logging.getLogger("covpoolfer.train")
+
+
+def make_optimizer(name: str, lr: float = 0.001):
+    opt = tf.keras.optimizers
+    if name == "ADAM":
+        return opt.Adam(lr, beta_1=0.9, beta_2=0.999, epsilon=0.1)  # the original's epsilon 0.1
+    if name == "ADAGRAD":
+        return opt.Adagrad(lr)
+    if name == "ADADELTA":
+        return opt.Adadelta(lr, rho=0.9, epsilon=1e-6)
+    if name == "RMSPROP":
+        return opt.RMSprop(lr, rho=0.9, momentum=0.9, epsilon=1.0)
+    return opt.SGD(lr, momentum=0.9, nesterov=True)
+
+
+def predict(model, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
+    outs = [model(b, training=False) for b in eval_batches(images, batch_size)]
+    return {k: np.concatenate([o[k].numpy() for o in outs]) for k in outs[0]}
+
+
+def train(args, train_dir, val_dir) -> None:
+    from common.cli import setup_logging
+
+    setup_logging()
+    tf.keras.utils.set_random_seed(args.seed)
+    paths, labels, classes = list_dataset(train_dir)
+    images = load_images(paths, args.image_size)
+    log.info("train: %d images in %d classes from %s", len(paths), len(classes), train_dir)
+    if len(paths) < args.batch_size:
+        raise StageError(f"{train_dir}: expected at least --batch_size {args.batch_size} images, "
+                         f"found {len(paths)}")
+    val = None
+    if val_dir is not None:
+        vpaths, vlabels, vclasses = list_dataset(val_dir)
+        if vclasses != classes:
+            raise StageError(f"{val_dir}: expected the training classes {classes}, found {vclasses}")
+        val = (load_images(vpaths, args.image_size), vlabels)
+        log.info("val: %d images from %s", len(vpaths), val_dir)
+
+    schedule = read_lr_schedule(args.learning_rate_schedule_file) if args.learning_rate < 0 else None
+    config = {k: v for k, v in vars(args).items()}
+    config.update(classes=classes, num_classes=len(classes))
+
+    run_dir = latest_run_dir(args.models_base_dir) if args.resume else None
+    if args.resume and run_dir is None:
+        log.info("--resume: no checkpoint under %s, starting a new run", args.models_base_dir)
+    run_dir = run_dir or new_run_dir(args.models_base_dir)
+    write_config(run_dir, config)
+    log_dir = f"{args.logs_base_dir.rstrip('/')}/{run_dir.name}"
+
+    model = build_model(args.model_def, len(classes), args.embedding_size, args.image_size,
+                        args.keep_probability, not args.ignore_keep_probability, args.seed)
+    optimizer = make_optimizer(args.optimizer)
+    lr = optimizer.learning_rate  # a variable: assigned per epoch from the schedule
+    emb = model.output["prelogits"].shape[-1]
+    centers = tf.Variable(tf.zeros([len(classes), emb]), trainable=False, name="centers")
+    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    # The optimizer sits two levels down so that every model weight is saved under model/...
+    # (a checkpoint stores each variable at its shortest path): ckpt2pb restores the model alone.
+    state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
+    ckpt = tf.train.Checkpoint(model=model, state=state, centers=centers, epoch=epoch_var)
+    manager = tf.train.CheckpointManager(ckpt, str(run_dir), max_to_keep=3)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint).expect_partial()
+        log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
+
+    orth = [v for v in model.trainable_variables if "orth_weight" in v.name]
+    kernels = decayed_kernels(model)
+    wd, cl_factor, alfa = args.weight_decay, args.center_loss_factor, args.center_loss_alfa
+    update_centers = not args.frozen_centers
+
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            out = model(x, training=True)
+            ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, out["logits"]))
+            reg = wd * tf.add_n([tf.nn.l2_loss(k) for k in kernels])  # = wd·Σw²/2
+            prelogits = out["prelogits"]
+            centers_batch = tf.gather(centers, y)
+            center = tf.reduce_mean(tf.square(prelogits - centers_batch))
+            total = ce + reg + cl_factor * center
+        variables = model.trainable_variables
+        grads = tape.gradient(total, variables)
+        grads = [spd.stiefel_project(v, g) if any(v is o for o in orth) else g
+                 for g, v in zip(grads, variables, strict=True)]
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        for w in orth:  # retraction strictly after the optimizer step
+            spd.qr_retract(w)
+        if update_centers:  # facenet's fixed center loss: c_y -= (1 − alfa)(c_y − x)
+            centers.scatter_sub(tf.IndexedSlices((1 - alfa) * (centers_batch - prelogits), y))
+        return total, ce, reg
+
+    step = tf.function(step, jit_compile=args.jit)
+    ds = iter(train_dataset(images, labels, args.batch_size, not args.no_augment, args.seed))
+    writer = tf.summary.create_file_writer(log_dir)
+    start_epoch = int(epoch_var.numpy())
+    if start_epoch >= args.max_nrof_epochs:
+        log.info("run %s already has %d epochs; nothing to do", run_dir, start_epoch)
+    for epoch in range(start_epoch, args.max_nrof_epochs):
+        lr.assign(args.learning_rate if schedule is None else lr_for_epoch(schedule, epoch))
+        losses, times = [], []
+        bar = progress(range(args.epoch_size), desc=f"epoch {epoch + 1}/{args.max_nrof_epochs}",
+                       unit="step", leave=False)
+        for i in bar:
+            x, y = next(ds)
+            t0 = time.perf_counter()
+            total, ce, reg = step(x, y)
+            total = float(total)
+            times.append(time.perf_counter() - t0)
+            check_finite(total, epoch * args.epoch_size + i, manager)
+            losses.append(total)
+            bar.set_postfix(loss=f"{total:.3f}")
+        epoch_var.assign(epoch + 1)
+        path = manager.save(checkpoint_number=epoch + 1)
+        mean_loss = float(np.mean(losses))
+        sec = float(np.mean(times[1:] if len(times) > 1 else times))
+        msg = (f"Epoch {epoch + 1}/{args.max_nrof_epochs}  loss {mean_loss:.4f}  lr {float(lr.numpy()):g}  "
+               f"{sec:.3f} s/step")
+        with writer.as_default(step=epoch + 1):
+            tf.summary.scalar("loss/total", mean_loss)
+            tf.summary.scalar("loss/cross_entropy", float(ce))
+            tf.summary.scalar("loss/regularization", float(reg))
+            tf.summary.scalar("learning_rate", float(lr.numpy()))
+            tf.summary.scalar("seconds_per_step", sec)
+            if val is not None:
+                acc = float(np.mean(predict(model, val[0], args.batch_size)["logits"].argmax(1) == val[1]))
+                tf.summary.scalar("val/accuracy", acc)
+                msg += f"  val_acc {acc:.4f}"
+        log.info("%s  (%s)", msg, path)
+    writer.flush()
+    log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)
