@@ -31,7 +31,8 @@ def read_predictions(path: Path) -> np.ndarray:
 
 def main(argv=None) -> int:
     p = parser("covpoolfer getAcc", __doc__.strip().splitlines()[0])
-    p.add_argument("--input_om_out", required=True, help="msame timestamp folder")
+    p.add_argument("--input_om_out", required=True,
+                   help="msame timestamp folder, or the --output root holding just one")
     p.add_argument("--input_reference_out", required=True, help="pic2bin reference folder")
     p.add_argument("--verbose", action="store_true", help="print predicted/actual per batch")
     a = p.parse_args(argv)
@@ -40,6 +41,9 @@ def main(argv=None) -> int:
     out_dir, ref_dir = Path(a.input_om_out), Path(a.input_reference_out)
     if not out_dir.is_dir():
         raise StageError(f"{out_dir}: expected an msame output folder, found nothing")
+    subdirs = [d for d in out_dir.iterdir() if d.is_dir()]
+    if not any(out_dir.glob("*_output_*")) and len(subdirs) == 1:
+        out_dir = subdirs[0]  # the --output root of one msame run: use its timestamp folder
     files = sorted(f for f in out_dir.iterdir() if f.name.split("_output_")[-1] in ("0.txt", "0.bin"))
     if not files:
         raise StageError(f"{out_dir}: expected <k>_output_0.txt or .bin files, found none")

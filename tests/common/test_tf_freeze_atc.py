@@ -108,3 +108,16 @@ def test_atc_cli_without_atc(frozen_pb, tmp_path):
                        capture_output=True, text=True, env={**os.environ, "PATH": os.path.dirname(sys.executable)})
     assert r.returncode == 0, r.stderr
     assert re.search(r"portable artefact: .*Tiny\.pb", r.stdout)
+
+
+def test_synthetic_tfrecord_reads_with_tf_data(tmp_path):
+    """The ms1m TFRecord written without TensorFlow parses with tf.data, as train_nets reads it."""
+    from common import synthetic
+
+    root = synthetic.make_ms1m(tmp_path / "ms1m", identities=2, images_per_identity=2)
+    spec = {"image_raw": tf.io.FixedLenFeature([], tf.string), "label": tf.io.FixedLenFeature([], tf.int64)}
+    ds = tf.data.TFRecordDataset(str(root / "train.tfrecords")).map(
+        lambda r: tf.io.parse_single_example(r, spec))
+    items = list(ds)
+    assert [int(i["label"]) for i in items] == [0, 0, 1, 1]
+    assert tf.io.decode_jpeg(items[0]["image_raw"]).shape == (112, 112, 3)

@@ -138,3 +138,13 @@ def test_train_rejects_bad_data_dir(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 1 and "expected class sub-folders, found none" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_getacc_accepts_the_msame_root_folder(tmp_path, capsys):
+    ts = tmp_path / "out" / "2022120_0_50_11_580762"
+    ts.mkdir(parents=True)
+    (ts / "0_output_0.txt").write_text("1 2 3 0 ")  # padded batch: 4 predictions, 3 labels
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "0.txt").write_text("1 2 4 ")
+    getAcc.main(["--input_om_out", str(tmp_path / "out"), "--input_reference_out", str(tmp_path / "refs")])
+    assert "(2/3 images, 1 batches)" in capsys.readouterr().out
