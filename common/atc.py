@@ -108,7 +108,7 @@ def portable_artefact(model, output, input_shape, out_nodes, onnx, command, echo
     if spec is None:
         spec = describe_graph(graph_def)
         echo(f"[WARN] {model}: no sidecar .json; inputs/outputs read from the graph")
-    check_against_sidecar(model, spec)
+    check_against_sidecar(model, spec, graph_def)
     if input_shape:  # the atc line fixes the input shapes, as the om would
         shapes = parse_input_shape(input_shape)
         unknown = sorted(set(shapes) - {t.name for t in spec.inputs})

@@ -271,7 +271,6 @@ def run_portable(model: str, inputs: list[str], output: str, outfmt: str = "BIN"
             for k, out in enumerate(outs):
                 write_output(ts_dir / f"{stem}_output_{k}.{'txt' if txt else 'bin'}", out, txt)
             echo("[INFO] output data success")
-        result.batch = int(arrays[0].shape[0]) if arrays and arrays[0].ndim else 1
         echo(f"Inference average time : {result.average_ms:.2f} ms")
         if len(result.times_ms) > 1:
             echo(f"Inference average time without first time: {result.average_without_first_ms:.2f} ms")
@@ -290,10 +289,10 @@ def run_portable(model: str, inputs: list[str], output: str, outfmt: str = "BIN"
         for k, out in enumerate(outs):
             write_output(ts_dir / f"{stem}_output_{k}.{'txt' if txt else 'bin'}", out, txt)
         echo("[INFO] output data success")
-        result.batch = int(arrays[0].shape[0]) if arrays and arrays[0].ndim else 1
         echo(f"Inference average time: {result.average_ms:f} ms")
         if loop > 1:
             echo(f"Inference average time without first time: {result.average_without_first_ms:f} ms")
+    result.batch = int(arrays[0].shape[0]) if arrays and arrays[0].ndim else 1
     per_image = (result.average_without_first_ms if len(result.times_ms) > 1 else result.average_ms)
     echo(f"Inference average time per image : {per_image / max(result.batch, 1):.4f} ms "
          f"(batch {result.batch}, {1000.0 * result.batch / per_image:.1f} images/s)")

@@ -32,13 +32,9 @@ def main(argv=None) -> int:
 
     from common.modelspec import TensorSpec
     from common.tf.freeze import freeze, write_frozen
-    from common.tf.training import read_config
-    from covpoolfer.models import build_model
+    from covpoolfer.models import restore_model
 
-    config, prefix = read_config(a.ckpt_path)
-    model = build_model(config["model_def"], config["num_classes"], config.get("embedding_size"),
-                        config["image_size"], apply_dropout=False)
-    tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
+    model, config, prefix = restore_model(a.ckpt_path)
     size = config["image_size"]
 
     def serve(x):

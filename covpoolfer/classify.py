@@ -28,18 +28,12 @@ def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int
         with h5py.File(cache, "r") as f:
             if all(s in f and [p.decode() for p in f[s]["paths"][:]] == listed[s][0] for s in roots):
                 return {s: (f[s]["features"][:], f[s]["labels"][:], listed[s][0]) for s in roots}
-    import tensorflow as tf
-
     from common.cli import atomic_path
-    from common.tf.training import read_config
     from covpoolfer.dataset import load_images
-    from covpoolfer.models import build_model
+    from covpoolfer.models import restore_model
     from covpoolfer.trainer import predict
 
-    config, prefix = read_config(ckpt_path)
-    model = build_model(config["model_def"], config["num_classes"], config.get("embedding_size"),
-                        config["image_size"], apply_dropout=False)
-    tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
+    model, config, _ = restore_model(ckpt_path)
     out = {}
     for split, (paths, labels, _) in listed.items():
         feats = predict(model, load_images(paths, config["image_size"]), batch_size)["features"]

@@ -63,7 +63,7 @@ def train(args, train_dir, val_dir) -> None:
         log.info("val: %d images from %s", len(vpaths), val_dir)
 
     schedule = read_lr_schedule(args.learning_rate_schedule_file) if args.learning_rate < 0 else None
-    config = {k: v for k, v in vars(args).items()}
+    config = dict(vars(args))
     config.update(classes=classes, num_classes=len(classes))
 
     run_dir = latest_run_dir(args.models_base_dir) if args.resume else None

@@ -90,9 +90,10 @@ def frozen_graph_backend(path: str | os.PathLike, spec: ModelSpec | None = None)
     return Backend(f"tensorflow {tf.__version__} frozen graph", spec, forward)
 
 
-def check_against_sidecar(path: str | os.PathLike, spec: ModelSpec) -> ModelSpec:
+def check_against_sidecar(path: str | os.PathLike, spec: ModelSpec, graph_def=None) -> ModelSpec:
     """Fail with one line when the .pb's inputs/outputs do not match its sidecar spec."""
-    graph = describe_graph(load_graph_def(path))
+    graph_def = graph_def if graph_def is not None else load_graph_def(path)
+    graph = describe_graph(graph_def)
     have_in = {t.name: t for t in graph.inputs}
     for t in spec.inputs:
         if t.name not in have_in:
@@ -102,7 +103,7 @@ def check_against_sidecar(path: str | os.PathLike, spec: ModelSpec) -> ModelSpec
         if found and any(a is not None and b is not None and a != b
                          for a, b in zip(found, t.shape, strict=False)):
             raise StageError(f"{path}: expected input '{t.name}' of shape {t.shape}, found {found}")
-    names = {n.name for n in load_graph_def(path).node}
+    names = {n.name for n in graph_def.node}
     for t in spec.outputs:
         if t.name.split(":")[0] not in names:
             raise StageError(f"{path}: expected output node '{t.name}' (from the sidecar), not in the graph")

@@ -111,6 +111,20 @@ def build_model(model_def: str = "covpoolnet2", num_classes: int = 7, embedding_
     return tf.keras.Model(images, outputs, name=model_def)
 
 
+def restore_model(ckpt_path: str) -> tuple[tf.keras.Model, dict, str]:
+    """The inference model (no dropout) of a training run, its config and checkpoint prefix.
+
+    Fails if any model weight is absent from the checkpoint.
+    """
+    from common.tf.training import read_config
+
+    config, prefix = read_config(ckpt_path)
+    model = build_model(config["model_def"], config["num_classes"], config.get("embedding_size"),
+                        config["image_size"], apply_dropout=False)
+    tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
+    return model, config, prefix
+
+
 def decayed_kernels(model: tf.keras.Model) -> list[tf.Variable]:
     """Conv, fc and Logits kernels: what slim.l2_regularizer decays (not BN, not orth W)."""
     return [layer.kernel for layer in model.layers
