@@ -46,6 +46,40 @@ def per_class_accuracy(confusion_matrix: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, np.diag(cm) / totals, np.nan)
 
 
+def format_confusion(confusion_matrix: np.ndarray, class_names: list[str]) -> str:
+    """A plain-text confusion matrix (rows true, columns predicted) with per-class accuracy."""
+    cm = np.asarray(confusion_matrix)
+    names = [n[:10] for n in class_names]
+    width = max(6, *(len(n) for n in names))
+    lines = [" " * width + " " + " ".join(f"{n:>{width}}" for n in names) + f" {'acc':>6}"]
+    for name, row, acc in zip(names, cm, per_class_accuracy(cm), strict=True):
+        acc_text = "   n/a" if np.isnan(acc) else f"{acc:6.3f}"
+        lines.append(f"{name:>{width}} " + " ".join(f"{int(v):>{width}}" for v in row) + f" {acc_text}")
+    return "\n".join(lines)
+
+
+def plot_confusion(confusion_matrix: np.ndarray, class_names: list[str], path: str | os.PathLike,
+                   title: str = "confusion matrix") -> Path:
+    """The counts drawn by scikit-learn's ConfusionMatrixDisplay into one PNG, written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    from common.cli import atomic_path
+
+    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(class_names), 0.6 + 0.8 * len(class_names)), dpi=120)
+    ConfusionMatrixDisplay(np.asarray(confusion_matrix), display_labels=class_names).plot(
+        ax=ax, cmap="Blues", colorbar=False, xticks_rotation=45)
+    ax.set_title(title)
+    fig.tight_layout()
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return Path(path)
+
+
 # ---------------------------------------------------------------------------- verification
 
 

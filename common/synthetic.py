@@ -75,10 +75,11 @@ def _names(count: int) -> list[str]:
 
 
 def make_sfew(out, train_per_class=40, val_per_class=12, size=100, seed=0,
-              identities=60) -> Path:
+              identities=60, nuisance=1.0) -> Path:
     """SFEW_100: ``{Train,val}/<Expression>/<Expression>_<i>.png``, 7 classes, RGB size x size.
 
     Faces of ``identities`` people; train and val use disjoint people, as SFEW's movies do.
+    ``nuisance`` scales pose, light, noise and blur (1 = the default difficulty).
     """
     out = Path(out)
     split_ids = {"Train": range(0, identities * 2 // 3), "val": range(identities * 2 // 3, identities)}
@@ -88,7 +89,8 @@ def make_sfew(out, train_per_class=40, val_per_class=12, size=100, seed=0,
         ids = split_ids[split]
         key = (c * 100003 + i) * (2 if split == "Train" else 3)
         ident = ids[int(_rng(seed, "sfew", 2, key).integers(len(ids)))]
-        arr, _ = _face(seed, "sfew", ident, key, SFEW_CLASSES[c].lower(), size=(size, size))
+        arr, _ = _face(seed, "sfew", ident, key, SFEW_CLASSES[c].lower(), size=(size, size),
+                       nuisance=nuisance)
         name = SFEW_CLASSES[c]
         write_bytes_atomic(out / split / name / f"{name}_{i:04d}.png", _encode(arr, "png"))
     return out
@@ -277,6 +279,7 @@ def build_parser():
     s.add_argument("--val_per_class", type=int, default=12)
     s.add_argument("--size", type=int, default=100)
     s.add_argument("--identities", type=int, default=60)
+    s.add_argument("--nuisance", type=float, default=1.0, help="pose/light/noise/blur strength")
     s = add("casia", "CASIA-WebFace style identity folders (112x96 JPEG)")
     s.add_argument("--identities", type=int, default=20)
     s.add_argument("--images_per_identity", type=int, default=12)
@@ -302,7 +305,7 @@ def build_parser():
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
     if a.layout == "sfew":
-        make_sfew(a.out, a.train_per_class, a.val_per_class, a.size, a.seed, a.identities)
+        make_sfew(a.out, a.train_per_class, a.val_per_class, a.size, a.seed, a.identities, a.nuisance)
     elif a.layout == "casia":
         make_casia(a.out, a.identities, a.images_per_identity, seed=a.seed)
     elif a.layout == "lfw":

@@ -12,6 +12,7 @@ STAGES = {
     "msame": "covpoolfer.msame",
     "getAcc": "covpoolfer.getAcc",
     "classify": "covpoolfer.classify",
+    "demo": "covpoolfer.demo",
 }
 
 

@@ -3,6 +3,10 @@
     python -m covpoolfer.atc --model=CovPoolFER.pb --output=om/CovPoolFER
 runs: atc --model=CovPoolFER.pb --framework=3 --output=om/CovPoolFER --soc_version=Ascend310
       --input_shape="inputImage:128,100,100,3" --log=info --out_nodes="output:0"
+
+covpoolfer/precision_tool/fusion_switch.cfg is the training port's switch file (every graph
+and UB fusion off but MatrixSetDiagFusionPass); add --fusion_switch_file=<that path> to use it
+(the original line does not).
 """
 
 import sys

@@ -3,17 +3,21 @@
     python -m covpoolfer.getAcc --input_om_out out/20220117_165253/ --input_reference_out refs/
 
 Reads every <k>_output_0.txt (last line, ints) or <k>_output_0.bin (int32) of an msame output
-folder, compares it element-wise with refs/<k>.txt, and prints the overall accuracy.
+folder, compares it element-wise with refs/<k>.txt, and prints the accuracy of each file, the
+overall accuracy (`总准确率`, as the original), the per-class accuracy and the confusion matrix;
+--plot draws the matrix. Class names come from pic2bin's manifest.tsv when it is there.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from common.cli import StageError, parser
+from covpoolfer.pic2bin import MANIFEST
 
 
 def read_predictions(path: Path) -> np.ndarray:
@@ -29,25 +33,48 @@ def read_predictions(path: Path) -> np.ndarray:
                          f"'{lines[-1][:40]}'") from None
 
 
-def main(argv=None) -> int:
-    p = parser("covpoolfer getAcc", __doc__.strip().splitlines()[0])
-    p.add_argument("--input_om_out", required=True,
-                   help="msame timestamp folder, or the --output root holding just one")
-    p.add_argument("--input_reference_out", required=True, help="pic2bin reference folder")
-    p.add_argument("--verbose", action="store_true", help="print predicted/actual per batch")
-    a = p.parse_args(argv)
-    from common.binio import read_reference
+@dataclass
+class Score:
+    """Predictions against reference labels over every scored image."""
+    truth: np.ndarray
+    predicted: np.ndarray
+    class_names: list[str]
+    batches: int
 
-    out_dir, ref_dir = Path(a.input_om_out), Path(a.input_reference_out)
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.truth == self.predicted))
+
+    @property
+    def confusion(self) -> np.ndarray:
+        from common.metrics import confusion
+
+        return confusion(self.truth, self.predicted, len(self.class_names))
+
+
+def msame_output_files(out_dir: Path) -> list[Path]:
+    """The <k>_output_0 files of an msame timestamp folder (or of the root holding one run)."""
+    from common.binio import numeric_stem_order
+
     if not out_dir.is_dir():
         raise StageError(f"{out_dir}: expected an msame output folder, found nothing")
     subdirs = [d for d in out_dir.iterdir() if d.is_dir()]
     if not any(out_dir.glob("*_output_*")) and len(subdirs) == 1:
         out_dir = subdirs[0]  # the --output root of one msame run: use its timestamp folder
-    files = sorted(f for f in out_dir.iterdir() if f.name.split("_output_")[-1] in ("0.txt", "0.bin"))
+    files = [out_dir / n for n in numeric_stem_order(
+        f.name for f in out_dir.iterdir() if f.name.split("_output_")[-1] in ("0.txt", "0.bin"))]
     if not files:
         raise StageError(f"{out_dir}: expected <k>_output_0.txt or .bin files, found none")
-    correct = total = 0
+    return files
+
+
+def score(out_dir: Path, ref_dir: Path, echo=print, verbose: bool = False) -> Score:
+    """Compare every msame output file with its reference; echo each file's accuracy."""
+    from common.binio import read_reference
+
+    files = msame_output_files(Path(out_dir))
+    ref_dir = Path(ref_dir)
+    truth, predicted = [], []
     for f in files:
         stem = f.name.split("_")[0]
         pred = read_predictions(f)
@@ -56,16 +83,56 @@ def main(argv=None) -> int:
             raise StageError(f"{f}: expected at least {len(ref)} predictions (from {ref_dir / stem}.txt), "
                              f"found {len(pred)}")
         pred = pred[:len(ref)]  # a padded last batch carries fewer labels than predictions
-        correct += int((pred == ref).sum())
-        total += len(ref)
-        if a.verbose:
-            print(f"{f.name}: predicted {pred.tolist()}\n{f.name}: actual    {ref.tolist()}")
+        hits = int((pred == ref).sum())
+        truth.append(ref)
+        predicted.append(pred)
+        echo(f"{f.name}: accuracy {hits / max(len(ref), 1):.4f} ({hits}/{len(ref)})")
+        if verbose:
+            echo(f"{f.name}: predicted {pred.tolist()}\n{f.name}: actual    {ref.tolist()}")
     missing = sorted({r.stem for r in ref_dir.glob("*.txt")} - {f.name.split("_")[0] for f in files})
     if missing:
-        raise StageError(f"{out_dir}: expected outputs for every reference batch, missing {missing}")
+        raise StageError(f"{files[0].parent}: expected outputs for every reference batch, missing {missing}")
+    truth, predicted = np.concatenate(truth), np.concatenate(predicted)
+    if truth.size == 0:
+        raise StageError(f"{ref_dir}: expected labels in the reference files, found none")
+    names = class_names(ref_dir, int(max(truth.max(), predicted.max())) + 1)
+    return Score(truth, predicted, names, len(files))
+
+
+def main(argv=None) -> int:
+    p = parser("covpoolfer getAcc", __doc__.strip().splitlines()[0])
+    p.add_argument("--input_om_out", required=True,
+                   help="msame timestamp folder, or the --output root holding just one")
+    p.add_argument("--input_reference_out", required=True, help="pic2bin reference folder")
+    p.add_argument("--verbose", action="store_true", help="print predicted/actual per batch")
+    p.add_argument("--plot", default=None, metavar="PNG", help="draw the confusion matrix here")
+    a = p.parse_args(argv)
+    from common.metrics import format_confusion, plot_confusion
+
+    result = score(Path(a.input_om_out), Path(a.input_reference_out), verbose=a.verbose)
+    correct, total = int((result.truth == result.predicted).sum()), len(result.truth)
     print(f"总准确率 {correct / total}")
-    print(f"overall accuracy {correct / total:.4f} ({correct}/{total} images, {len(files)} batches)")
+    print(f"overall accuracy {correct / total:.4f} ({correct}/{total} images, {result.batches} batches)")
+    print("confusion matrix (rows: true class, columns: predicted) and per-class accuracy:")
+    print(format_confusion(result.confusion, result.class_names))
+    if a.plot:
+        plot_confusion(result.confusion, result.class_names, a.plot,
+                       title=f"CovPoolFER, accuracy {result.accuracy:.4f}")
+        print(f"confusion matrix drawn to {a.plot}")
     return 0
+
+
+def class_names(ref_dir: Path, at_least: int) -> list[str]:
+    """Class names by label from pic2bin's manifest; label numbers when there is none."""
+    names: dict[int, str] = {}
+    manifest = ref_dir / MANIFEST
+    if manifest.is_file():
+        for line in manifest.read_text(encoding="utf-8").splitlines()[1:]:
+            fields = line.split("\t")
+            if len(fields) >= 4 and fields[2].isdigit():
+                names[int(fields[2])] = fields[3]
+    count = max([at_least, *(k + 1 for k in names)])
+    return [names.get(k, str(k)) for k in range(count)]
 
 
 if __name__ == "__main__":

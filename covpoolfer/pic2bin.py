@@ -6,7 +6,9 @@
 Each <k>.bin holds --batch_size images as float32 [B,100,100,3] raw 0..255 RGB (15,360,000 bytes
 at B=128). Images are taken in sorted class/file order. The last partial batch is padded with
 zero images and its <k>.txt lists only the real labels, so every image is scored once (the
-original drops it, a third of SFEW val; --drop_last reproduces that).
+original drops it, a third of SFEW val; --drop_last reproduces that). The reference folder
+also gets manifest.tsv: bin, row, label, class and image path of every packed image, which
+getAcc reads for class names.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser, progress
+from common.cli import StageError, parser, progress, write_text_atomic
+
+MANIFEST = "manifest.tsv"
 
 
 def build_parser():
@@ -44,6 +48,7 @@ def main(argv=None) -> int:
         raise StageError(f"{a.input_image_dir}: --drop_last with {len(items)} images leaves no full "
                          f"batch of {a.batch_size}")
     bins, refs = Path(a.output_bin_dir), Path(a.output_reference_file)
+    rows = ["bin\trow\tlabel\tclass\tpath"]
     for k in progress(range(n_batches), desc="pic2bin", unit="bin"):
         chunk = items[k * a.batch_size:(k + 1) * a.batch_size]
         batch = np.zeros((a.batch_size, a.image_size, a.image_size, 3), np.float32)
@@ -51,9 +56,12 @@ def main(argv=None) -> int:
             batch[i] = load_rgb(f, (a.image_size, a.image_size))
         binio.write_bin(bins / f"{k}.bin", batch)
         binio.write_reference(refs / f"{k}.txt", [label for _, label in chunk])
+        rows += [f"{k}\t{i}\t{label}\t{classes[label].name}\t{f}" for i, (f, label) in enumerate(chunk)]
+    write_text_atomic(refs / MANIFEST, "\n".join(rows) + "\n")
     used = min(len(items), n_batches * a.batch_size)
     print(f"wrote {n_batches} bins of {a.batch_size} images to {bins} and labels to {refs}: "
-          f"{used} of {len(items)} images ({len(items) - used} dropped), classes {[c.name for c in classes]}")
+          f"{used} of {len(items)} images ({len(items) - used} dropped), classes {[c.name for c in classes]}; "
+          f"row-by-row list in {refs / MANIFEST}")
     return 0
 
 

@@ -34,6 +34,8 @@ def build_parser():
     p.add_argument("--embedding_size", type=int, default=None,
                    help="bottleneck size (default 7 for covpoolnet, 128 for covpoolnet2)")
     p.add_argument("--optimizer", default="ADAM", choices=OPTIMIZERS)
+    p.add_argument("--adam_epsilon", type=float, default=0.1,
+                   help="ADAM's epsilon; the original's 0.1 damps every step (1e-8 is Keras' default)")
     p.add_argument("--learning_rate", type=float, default=-1,
                    help="fixed lr; -1 reads --learning_rate_schedule_file")
     p.add_argument("--learning_rate_schedule_file", default=str(DATA_DIR / "learning_rate.txt"))
@@ -50,6 +52,9 @@ def build_parser():
                    help="original bug: centres never update (the term becomes mean(prelogits²))")
     p.add_argument("--no_augment", action="store_true",
                    help="no flip/rotation (the Ascend port's behaviour)")
+    p.add_argument("--bn_decay", type=float, default=0.995,
+                   help="BN moving-average decay (the original's 0.995 suits long runs; short runs "
+                        "want ~0.9 so inference statistics catch up)")
     p.add_argument("--eig_floor", type=float, default=1e-4, help="ReEig threshold")
     p.add_argument("--seed", type=int, default=666)
     p.add_argument("--resume", action="store_true",

@@ -25,10 +25,10 @@ from covpoolfer.models.covpoolnet import decayed_kernels
 log = logging.getLogger("covpoolfer.train")
 
 
-def make_optimizer(name: str, lr: float = 0.001):
+def make_optimizer(name: str, lr: float = 0.001, adam_epsilon: float = 0.1):
     opt = tf.keras.optimizers
     if name == "ADAM":
-        return opt.Adam(lr, beta_1=0.9, beta_2=0.999, epsilon=0.1)  # the original's epsilon 0.1
+        return opt.Adam(lr, beta_1=0.9, beta_2=0.999, epsilon=adam_epsilon)  # the original: 0.1
     if name == "ADAGRAD":
         return opt.Adagrad(lr)
     if name == "ADADELTA":
@@ -74,8 +74,9 @@ def train(args, train_dir, val_dir) -> None:
     log_dir = f"{args.logs_base_dir.rstrip('/')}/{run_dir.name}"
 
     model = build_model(args.model_def, len(classes), args.embedding_size, args.image_size,
-                        args.keep_probability, not args.ignore_keep_probability, args.seed)
-    optimizer = make_optimizer(args.optimizer)
+                        args.keep_probability, not args.ignore_keep_probability, args.seed,
+                        args.bn_decay, args.eig_floor)
+    optimizer = make_optimizer(args.optimizer, adam_epsilon=args.adam_epsilon)
     lr = optimizer.learning_rate  # a variable: assigned per epoch from the schedule
     emb = model.output["prelogits"].shape[-1]
     centers = tf.Variable(tf.zeros([len(classes), emb]), trainable=False, name="centers")
@@ -122,7 +123,7 @@ def train(args, train_dir, val_dir) -> None:
         log.info("run %s already has %d epochs; nothing to do", run_dir, start_epoch)
     for epoch in range(start_epoch, args.max_nrof_epochs):
         lr.assign(args.learning_rate if schedule is None else lr_for_epoch(schedule, epoch))
-        losses, times = [], []
+        losses, ces, times = [], [], []
         bar = progress(range(args.epoch_size), desc=f"epoch {epoch + 1}/{args.max_nrof_epochs}",
                        unit="step", leave=False)
         for i in bar:
@@ -133,16 +134,18 @@ def train(args, train_dir, val_dir) -> None:
             times.append(time.perf_counter() - t0)
             check_finite(total, epoch * args.epoch_size + i, manager)
             losses.append(total)
+            ces.append(float(ce))
             bar.set_postfix(loss=f"{total:.3f}")
         epoch_var.assign(epoch + 1)
         path = manager.save(checkpoint_number=epoch + 1)
         mean_loss = float(np.mean(losses))
         sec = float(np.mean(times[1:] if len(times) > 1 else times))
-        msg = (f"Epoch {epoch + 1}/{args.max_nrof_epochs}  loss {mean_loss:.4f}  lr {float(lr.numpy()):g}  "
+        msg = (f"Epoch {epoch + 1}/{args.max_nrof_epochs}  loss {mean_loss:.4f}  "
+               f"cross-entropy {np.mean(ces):.4f}  lr {float(lr.numpy()):g}  "
                f"{sec:.3f} s/step")
         with writer.as_default(step=epoch + 1):
             tf.summary.scalar("loss/total", mean_loss)
-            tf.summary.scalar("loss/cross_entropy", float(ce))
+            tf.summary.scalar("loss/cross_entropy", float(np.mean(ces)))
             tf.summary.scalar("loss/regularization", float(reg))
             tf.summary.scalar("learning_rate", float(lr.numpy()))
             tf.summary.scalar("seconds_per_step", sec)

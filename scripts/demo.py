@@ -25,31 +25,7 @@ def steps(out: Path):
     yield "demo data: preview", [py, "-m", "common.synthetic", "preview", "--out", str(out / "preview.png")]
     yield "msame round trip", [py, "scripts/msame_roundtrip.py", "--data", str(data / "SFEW_100"),
                                "--out", str(out / "roundtrip")]
-    cp = out / "covpoolfer"
-    yield "covpoolfer train", [py, "-m", "covpoolfer", "train", "--data_dir", str(data / "SFEW_100"),
-                               "--models_base_dir", str(cp / "models"), "--logs_base_dir", str(cp / "logs"),
-                               "--batch_size", "32", "--epoch_size", "8", "--max_nrof_epochs", "3",
-                               "--learning_rate", "0.005", "--weight_decay", "5e-4"]
-    yield "covpoolfer ckpt2pb", [py, "-m", "covpoolfer", "ckpt2pb", "--ckpt_path", "LATEST:" + str(cp / "models"),
-                                 "--output_path", str(cp), "--batch_size", "128"]
-    yield "covpoolfer pic2bin", [py, "-m", "covpoolfer", "pic2bin", "--input_image_dir",
-                                 str(data / "SFEW_100" / "val"), "--output_bin_dir", str(cp / "bins"),
-                                 "--output_reference_file", str(cp / "refs")]
-    yield "covpoolfer atc", [py, "-m", "covpoolfer", "atc", f"--model={cp / 'CovPoolFER.pb'}",
-                             f"--output={cp / 'om' / 'CovPoolFER'}"]
-    yield "covpoolfer msame", [py, "-m", "covpoolfer", "msame", "--model", str(cp / "CovPoolFER.pb"),
-                               "--input", str(cp / "bins"), "--output", str(cp / "msame_out"), "--outfmt", "TXT"]
-    yield "covpoolfer getAcc", [py, "-m", "covpoolfer", "getAcc", "--input_om_out", "NEWEST:" + str(cp / "msame_out"),
-                                "--input_reference_out", str(cp / "refs")]
-
-
-def _resolve(arg: str) -> str:
-    """LATEST:/NEWEST:<dir> -> the newest sub-folder, known only once earlier steps ran."""
-    for tag in ("LATEST:", "NEWEST:"):
-        if arg.startswith(tag):
-            subdirs = sorted(p for p in Path(arg[len(tag):]).iterdir() if p.is_dir())
-            return str(subdirs[-1])
-    return arg
+    yield "covpoolfer demo", [py, "-m", "covpoolfer", "demo", "--workdir", str(out / "covpoolfer")]
 
 
 def main(argv=None) -> int:
@@ -58,7 +34,6 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     out = Path(a.out)
     for name, cmd in steps(out):
-        cmd = [_resolve(c) for c in cmd]
         print(f"\n=== {name}: {' '.join(cmd)}", flush=True)
         start = time.time()
         r = subprocess.run(cmd, cwd=ROOT)

@@ -13,7 +13,7 @@ import tensorflow as tf
 from common.tf import spd
 
 layers = tf.keras.layers
-BN = dict(momentum=0.995, epsilon=1e-3, center=True, scale=False)  # slim batch_norm defaults
+BN_DECAY = 0.995  # the original batch_norm_params
 
 
 def _init():
@@ -56,53 +56,62 @@ class SPDPooling(layers.Layer):
                 "ceiling": self.ceiling, "seed": self.seed}
 
 
-def _conv(x, filters, name):
+def _bn(x, name, decay):
+    """slim batch_norm as the original configures it: no scale, eps 1e-3."""
+    return layers.BatchNormalization(momentum=decay, epsilon=1e-3, center=True, scale=False,
+                                     name=name)(x)
+
+
+def _conv(x, filters, name, decay):
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=_init(),
                       name=name)(x)
-    x = layers.BatchNormalization(**BN, name=f"{name}_bn")(x)
+    x = _bn(x, f"{name}_bn", decay)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
-def _fc(x, units, name, relu=True):
+def _fc(x, units, name, decay, relu=True):
     x = layers.Dense(units, use_bias=False, kernel_initializer=_init(), name=name)(x)
-    x = layers.BatchNormalization(**BN, name=f"{name}_bn")(x)
+    x = _bn(x, f"{name}_bn", decay)
     return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
 def build_model(model_def: str = "covpoolnet2", num_classes: int = 7, embedding_size: int | None = None,
                 image_size: int = 100, keep_probability: float = 0.8, apply_dropout: bool = True,
-                seed: int = 0) -> tf.keras.Model:
+                seed: int = 0, bn_decay: float = BN_DECAY,
+                eig_floor: float = 1e-4) -> tf.keras.Model:
     """A Keras model: raw 0..255 pixels -> {'logits', 'prelogits', 'features', 'embeddings'}.
 
     ``features`` is what the paper's SVM reads: the fc_2 BN output (before ReLU) for
     covpoolnet, the prelogits for covpoolnet2. Dropout (rate 1 − keep_probability) sits before
     the bottleneck; ``apply_dropout=False`` reproduces the original, which ignores the flag.
+    ``bn_decay`` is the moving-average decay of the BN statistics used at inference: 0.995
+    needs ~1000 steps to forget its initial values, so short runs want a smaller one.
     """
     if model_def not in ("covpoolnet", "covpoolnet2"):
         raise ValueError(f"--model_def: expected covpoolnet or covpoolnet2, found '{model_def}'")
     embedding_size = embedding_size or (7 if model_def == "covpoolnet" else 128)
     images = tf.keras.Input((image_size, image_size, 3), name="image")
     x = PerImageStandardization(name="standardize")(images)
-    x = _conv(x, 64, "Conv2d_1")
+    x = _conv(x, 64, "Conv2d_1", bn_decay)
     x = layers.MaxPool2D(2, 2, padding="valid", name="MaxPool_1")(x)
-    x = _conv(x, 96, "Conv2d_2")
+    x = _conv(x, 96, "Conv2d_2", bn_decay)
     x = layers.MaxPool2D(2, 2, padding="valid", name="MaxPool_2")(x)
-    x = _conv(x, 128, "Conv2d_3")
-    x = _conv(x, 128, "Conv2d_4")
+    x = _conv(x, 128, "Conv2d_3", bn_decay)
+    x = _conv(x, 128, "Conv2d_4", bn_decay)
     x = layers.MaxPool2D(2, 2, padding="valid", name="MaxPool_3")(x)
-    x = _conv(x, 256, "Conv2d_5")
-    x = _conv(x, 256, "Conv2dfo_6")
-    x = SPDPooling(128, seed=seed, name="spdpooling1")(x)
-    x = _fc(x, 2000, "fc_1")
+    x = _conv(x, 256, "Conv2d_5", bn_decay)
+    x = _conv(x, 256, "Conv2dfo_6", bn_decay)
+    x = SPDPooling(128, eps=eig_floor, seed=seed, name="spdpooling1")(x)
+    x = _fc(x, 2000, "fc_1", bn_decay)
     features = None
     if model_def == "covpoolnet":
         x = layers.Dense(128, use_bias=False, kernel_initializer=_init(), name="fc_2")(x)
-        features = layers.BatchNormalization(**BN, name="fc_2_bn")(x)
+        features = _bn(x, "fc_2_bn", bn_decay)
         x = layers.ReLU(name="fc_2_relu")(features)
     # Always present (rate 0 when off) so checkpoints match between training and export.
     rate = 1.0 - keep_probability if apply_dropout else 0.0
     x = layers.Dropout(rate, seed=seed, name="dropout")(x)
-    prelogits = _fc(x, embedding_size, "Bottleneck", relu=False)
+    prelogits = _fc(x, embedding_size, "Bottleneck", bn_decay, relu=False)
     logits = layers.Dense(num_classes, kernel_initializer=_init(), name="Logits")(prelogits)
     embeddings = layers.UnitNormalization(name="embeddings")(prelogits)
     outputs = {"logits": logits, "prelogits": prelogits,
@@ -120,7 +129,8 @@ def restore_model(ckpt_path: str) -> tuple[tf.keras.Model, dict, str]:
 
     config, prefix = read_config(ckpt_path)
     model = build_model(config["model_def"], config["num_classes"], config.get("embedding_size"),
-                        config["image_size"], apply_dropout=False)
+                        config["image_size"], apply_dropout=False,
+                        eig_floor=config.get("eig_floor", 1e-4))
     tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
     return model, config, prefix
 

@@ -148,3 +148,15 @@ def test_getacc_accepts_the_msame_root_folder(tmp_path, capsys):
     (tmp_path / "refs" / "0.txt").write_text("1 2 4 ")
     getAcc.main(["--input_om_out", str(tmp_path / "out"), "--input_reference_out", str(tmp_path / "refs")])
     assert "(2/3 images, 1 batches)" in capsys.readouterr().out
+
+
+def test_msame_rejects_a_wrong_size_bin_in_one_line(trained, tmp_path):
+    ckpt2pb.main(["--ckpt_path", str(_run_dir(trained)), "--output_path", str(tmp_path), "--batch_size", "2"])
+    (tmp_path / "bins").mkdir()
+    np.zeros((3, 100, 100, 3), np.float32).tofile(tmp_path / "bins" / "0.bin")  # 3 images, not 2
+    r = subprocess.run([sys.executable, "-m", "covpoolfer", "msame", "--model", str(tmp_path / "CovPoolFER.pb"),
+                        "--input", str(tmp_path / "bins"), "--output", str(tmp_path / "out")],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    (line,) = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert "0.bin" in line and str(2 * 100 * 100 * 3 * 4) in line and str(3 * 100 * 100 * 3 * 4) in line

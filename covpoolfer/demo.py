@@ -1,0 +1,145 @@
+"""The whole CovPoolFER chain on synthetic SFEW_100, ending in the original README's table.
+
+    covpoolfer demo --workdir demo_out/covpoolfer
+
+synthetic data -> train -> ckpt2pb -> pic2bin -> atc -> msame (TXT) -> getAcc, each printed as
+the command a user would type. Everything stays under --workdir: data/SFEW_100, models/, logs/,
+pb/CovPoolFER.pb, input_bin/, reference/, om/, msame_out/, confusion.png, results.md and
+results.json. All numbers are measured on synthetic faces, not on SFEW.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from common.cli import StageError, parser, write_text_atomic
+
+# The Ascend port's README: om on Ascend 310, argmax head, raw pixels.
+ORIGINAL = {"accuracy": 0.316, "ms_reported": 31.09}
+
+
+def build_parser():
+    p = parser("covpoolfer demo", __doc__.strip().splitlines()[0])
+    p.add_argument("--workdir", default="demo_out/covpoolfer", help="folder for every artefact")
+    p.add_argument("--train_per_class", type=int, default=100, help="synthetic training images per class")
+    p.add_argument("--val_per_class", type=int, default=20, help="synthetic val images per class")
+    p.add_argument("--identities", type=int, default=180, help="synthetic people (2/3 train, 1/3 val)")
+    p.add_argument("--nuisance", type=float, default=0.4, help="pose/light/noise strength of the data")
+    p.add_argument("--max_nrof_epochs", type=int, default=13)
+    p.add_argument("--epoch_size", type=int, default=20, help="steps per epoch")
+    p.add_argument("--batch_size", type=int, default=16, help="training batch")
+    p.add_argument("--learning_rate_schedule_file", default=str(Path(__file__).parent / "data" / "learning_rate_demo.txt"))
+    p.add_argument("--infer_batch", type=int, default=128, help="batch of the frozen graph and bins")
+    p.add_argument("--timing_loops", type=int, default=10, help="msame --loop for the latency row")
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def _stage(title: str, module, argv: list[str]) -> None:
+    """Run one stage's main in this process, shown as the shell command it equals."""
+    print(f"\n=== {title}\n$ covpoolfer {module.__name__.rsplit('.', 1)[-1]} {shlex.join(argv)}", flush=True)
+    code = module.main(argv)
+    if code:
+        raise StageError(f"demo: stage {title} exited with status {code}")
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    from common import msame, synthetic
+    from covpoolfer import atc, ckpt2pb, getAcc, pic2bin, train
+
+    work = Path(a.workdir)
+    data = work / "data" / "SFEW_100"
+    started = time.time()
+    print(f"=== synthetic SFEW_100\n$ python -m common.synthetic sfew --out {data} --train_per_class "
+          f"{a.train_per_class} --val_per_class {a.val_per_class} --identities {a.identities} "
+          f"--nuisance {a.nuisance} --seed {a.seed}", flush=True)
+    synthetic.make_sfew(data, a.train_per_class, a.val_per_class, seed=a.seed, identities=a.identities,
+                        nuisance=a.nuisance)
+
+    models = work / "models"
+    before = {p.name for p in models.iterdir()} if models.is_dir() else set()
+    train_start = time.time()
+    _stage("train", train, [
+        "--data_dir", str(data), "--models_base_dir", str(models), "--logs_base_dir", str(work / "logs"),
+        # Short-run settings: Keras' Adam epsilon (the original 0.1 damps every step), BN
+        # statistics that catch up within ~20 steps, a light weight decay for a 34M-weight fc_1.
+        "--model_def", "covpoolnet2", "--optimizer", "ADAM", "--adam_epsilon", "1e-8",
+        "--learning_rate", "-1", "--learning_rate_schedule_file", a.learning_rate_schedule_file,
+        "--max_nrof_epochs", str(a.max_nrof_epochs), "--epoch_size", str(a.epoch_size),
+        "--batch_size", str(a.batch_size), "--weight_decay", "1e-5", "--bn_decay", "0.9",
+        "--seed", str(a.seed)])
+    train_s = time.time() - train_start
+    run_dir = max(p for p in models.iterdir() if p.name not in before)
+
+    pb = work / "pb" / "CovPoolFER.pb"
+    _stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(run_dir), "--output_path", str(pb.parent),
+                                "--batch_size", str(a.infer_batch)])
+    bins, refs = work / "input_bin", work / "reference"
+    _stage("pic2bin", pic2bin, ["--input_image_dir", str(data / "val"), "--output_bin_dir", str(bins),
+                                "--output_reference_file", str(refs), "--batch_size", str(a.infer_batch)])
+    _stage("atc", atc, [f"--model={pb}", f"--output={work / 'om' / 'CovPoolFER'}"])
+
+    print(f"\n=== msame\n$ covpoolfer msame --model {pb} --input {bins} --output {work / 'msame_out'} "
+          f"--outfmt TXT --loop 1", flush=True)
+    backend = msame.load_backend(pb)
+    run = msame.run_portable(str(pb), [str(bins)], str(work / "msame_out"), "TXT", backend=backend)
+    print(f"\n=== msame latency: {a.timing_loops} executions of one batch\n$ covpoolfer msame --model {pb} "
+          f"--input {bins / '0.bin'} --output {work / 'msame_timing'} --loop {a.timing_loops}", flush=True)
+    timing = msame.run_portable(str(pb), [str(bins / "0.bin")], str(work / "msame_timing"),
+                                loop=a.timing_loops, backend=backend)
+    ms_batch = timing.average_without_first_ms if a.timing_loops > 1 else timing.average_ms
+
+    print(f"\n=== getAcc\n$ covpoolfer getAcc --input_om_out {run.output_dir} --input_reference_out {refs} "
+          f"--plot {work / 'confusion.png'}", flush=True)
+    getAcc.main(["--input_om_out", str(run.output_dir), "--input_reference_out", str(refs),
+                 "--plot", str(work / "confusion.png")])
+    score = getAcc.score(run.output_dir, refs, echo=lambda s: None)
+
+    results = {
+        "data": "synthetic SFEW_100 (common.synthetic, seed %d)" % a.seed,
+        "val_images": int(len(score.truth)), "val_accuracy": score.accuracy,
+        "chance": 1 / len(score.class_names), "batch": timing.batch, "ms_per_batch": ms_batch,
+        "ms_per_image": ms_batch / timing.batch, "runtime": backend.name,
+        "train_seconds": train_s, "total_seconds": time.time() - started,
+        "train": {k: getattr(a, k) for k in ("train_per_class", "identities", "nuisance", "max_nrof_epochs",
+                                             "epoch_size", "batch_size", "learning_rate_schedule_file", "seed")},
+        "machine": f"{platform.processor() or platform.machine()}, {_cpu_count()} CPU cores",
+        "command": "covpoolfer demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
+    }
+    table = results_table(results)
+    write_text_atomic(work / "results.md", table + "\n")
+    write_text_atomic(work / "results.json", json.dumps(results, indent=2) + "\n")
+    print(f"\n{table}\n\nwrote {work / 'results.md'} and {work / 'confusion.png'}; "
+          f"demo took {results['total_seconds']:.0f} s")
+    return 0
+
+
+def results_table(r: dict) -> str:
+    """The original README's table (Acc on val, latency) with this run's synthetic row."""
+    return "\n".join([
+        f"| CovPoolFER | data | Acc on val | ms per batch of {r['batch']} | ms per image | runtime |",
+        "|---|---|---|---|---|---|",
+        f"| original README (om, Ascend 310) | SFEW 2.0 val | {ORIGINAL['accuracy']:.3f} | | "
+        f"{ORIGINAL['ms_reported']:.2f} (as reported) | msame |",
+        f"| this demo, **synthetic** | {r['val_images']} synthetic val faces (chance {r['chance']:.3f}) | "
+        f"{r['val_accuracy']:.3f} | {r['ms_per_batch']:.1f} | {r['ms_per_image']:.2f} | "
+        f"{r['runtime']} via portable msame, {r['machine']} |",
+    ])
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))
