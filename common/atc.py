@@ -140,11 +140,12 @@ def portable_artefact(model, output, input_shape, out_nodes, onnx, command, echo
     return AtcResult(pb, False, command)
 
 
-def build_parser():
-    p = parser("atc", __doc__.strip().splitlines()[0])
-    p.add_argument("--model", required=True, help="frozen TensorFlow graph (.pb)")
+def build_parser(prog: str = "atc", model: str | None = None, output: str | None = None, **defaults):
+    """atc's flags; a model's wrapper passes its original line's values as defaults."""
+    p = parser(prog, __doc__.strip().splitlines()[0])
+    p.add_argument("--model", required=model is None, default=model, help="frozen TensorFlow graph (.pb)")
     p.add_argument("--framework", type=int, default=3, choices=[3], help="3 = TensorFlow")
-    p.add_argument("--output", required=True, help="output path without .om")
+    p.add_argument("--output", required=output is None, default=output, help="output path without .om")
     p.add_argument("--soc_version", default="Ascend310")
     p.add_argument("--input_shape", default=None, help='e.g. "inputImage:128,100,100,3"')
     p.add_argument("--out_nodes", default=None, help='e.g. "mu:0;sigma_sq:0" (sets output order)')
@@ -155,6 +156,7 @@ def build_parser():
     p.add_argument("--fusion_switch_file", default=None)
     p.add_argument("--log", default=None, choices=["debug", "info", "warning", "error", "null"])
     p.add_argument("--no_onnx", action="store_true", help="portable mode: keep the .pb, skip tf2onnx")
+    p.set_defaults(**defaults)
     return p
 
 

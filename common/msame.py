@@ -341,9 +341,22 @@ def run_real_msame(argv: list[str], output: str, echo=print) -> MsameResult:
     return MsameResult(ts_dir, times, stdout=proc.stdout)
 
 
-def build_parser():
-    p = parser("msame", __doc__.strip().splitlines()[0])
-    p.add_argument("--model", required=True, help=".om (real msame), .pb or .onnx (portable)")
+def resolve_output_dir(path: str | os.PathLike) -> Path:
+    """An msame timestamp folder, given it or the --output root that holds exactly one run."""
+    out = Path(path)
+    if not out.is_dir():
+        raise StageError(f"{out}: expected an msame output folder, found nothing")
+    subdirs = [d for d in out.iterdir() if d.is_dir()]
+    if not any(out.glob("*_output_*")) and len(subdirs) == 1:
+        return subdirs[0]
+    return out
+
+
+def build_parser(prog: str = "msame", model: str | None = None, **defaults):
+    """msame's flags; a model's wrapper passes its original script's paths as defaults."""
+    p = parser(prog, __doc__.strip().splitlines()[0])
+    p.add_argument("--model", required=model is None, default=model,
+                   help=".om (real msame), .pb or .onnx (portable)")
     p.add_argument("--input", default="", help="comma-separated .bin files (file mode) or folders "
                    "(directory mode); omitted: all-zero inputs")
     p.add_argument("--output", default="./output", help="root folder; one timestamp folder per run")
@@ -357,11 +370,12 @@ def build_parser():
                    help="comma-separated output dtypes overriding the sidecar (e.g. float16)")
     for flag in ("--dump", "--profiler", "--dymBatch", "--dymHW", "--dymDims", "--dymShape", "--outputSize"):
         p.add_argument(flag, default=None, help="passed to the real msame; not supported by portable backends")
+    p.set_defaults(**defaults)
     return p
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv=None, arg_parser=None) -> int:
+    args = (arg_parser or build_parser()).parse_args(argv)
     if not 0 <= args.device <= 255:
         raise StageError(f"--device: expected 0 to 255, found {args.device}")
     inputs = [s.strip() for s in args.input.split(",") if s.strip()]

@@ -15,14 +15,8 @@ from common import atc
 
 
 def main(argv=None) -> int:
-    p = atc.build_parser()
-    p.prog = "covpoolfer atc"
-    p.set_defaults(input_shape="inputImage:128,100,100,3", log="info", out_nodes="output:0")
-    for action in p._actions:
-        if action.dest == "model":
-            action.required, action.default = False, "CovPoolFER.pb"
-        if action.dest == "output":
-            action.required, action.default = False, "CovPoolFER"
+    p = atc.build_parser("covpoolfer atc", model="CovPoolFER.pb", output="CovPoolFER",
+                         input_shape="inputImage:128,100,100,3", log="info", out_nodes="output:0")
     return atc.main(argv, p)
 
 

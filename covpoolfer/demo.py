@@ -30,7 +30,7 @@ def build_parser():
     p.add_argument("--val_per_class", type=int, default=20, help="synthetic val images per class")
     p.add_argument("--identities", type=int, default=180, help="synthetic people (2/3 train, 1/3 val)")
     p.add_argument("--nuisance", type=float, default=0.4, help="pose/light/noise strength of the data")
-    p.add_argument("--max_nrof_epochs", type=int, default=13)
+    p.add_argument("--max_nrof_epochs", type=int, default=12)
     p.add_argument("--epoch_size", type=int, default=20, help="steps per epoch")
     p.add_argument("--batch_size", type=int, default=16, help="training batch")
     p.add_argument("--learning_rate_schedule_file", default=str(Path(__file__).parent / "data" / "learning_rate_demo.txt"))

@@ -55,12 +55,9 @@ class Score:
 def msame_output_files(out_dir: Path) -> list[Path]:
     """The <k>_output_0 files of an msame timestamp folder (or of the root holding one run)."""
     from common.binio import numeric_stem_order
+    from common.msame import resolve_output_dir
 
-    if not out_dir.is_dir():
-        raise StageError(f"{out_dir}: expected an msame output folder, found nothing")
-    subdirs = [d for d in out_dir.iterdir() if d.is_dir()]
-    if not any(out_dir.glob("*_output_*")) and len(subdirs) == 1:
-        out_dir = subdirs[0]  # the --output root of one msame run: use its timestamp folder
+    out_dir = resolve_output_dir(out_dir)
     files = [out_dir / n for n in numeric_stem_order(
         f.name for f in out_dir.iterdir() if f.name.split("_output_")[-1] in ("0.txt", "0.bin"))]
     if not files:

@@ -1,12 +1,19 @@
-"""`mobilefacenet STAGE [flags]`: run one stage of the mobilefacenet pipeline."""
+"""`mobilefacenet STAGE [flags]`: run one stage of the MobileFaceNet pipeline."""
 
 import sys
 
 from common.cli import dispatch
 
 STAGES = {
+    "convert_recordio": "mobilefacenet.convert_recordio",
+    "train_nets": "mobilefacenet.train_nets",
+    "inference": "mobilefacenet.inference",
+    "ckpt2pb": "mobilefacenet.ckpt2pb",
+    "image2bin": "mobilefacenet.image2bin",
+    "atc": "mobilefacenet.atc",
+    "om_eval": "mobilefacenet.om_eval",
     "msame": "common.msame",
-    "atc": "common.atc",
+    "calculate_om_acc": "mobilefacenet.calculate_om_acc",
 }
 
 

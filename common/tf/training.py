@@ -66,16 +66,18 @@ def write_config(run_dir: Path, config: dict) -> None:
 
 
 def read_config(path: str | os.PathLike) -> tuple[dict, str]:
-    """Config and checkpoint prefix from a run folder or a checkpoint prefix (``.../ckpt-7``)."""
+    """Config and checkpoint prefix from a run folder, a sub-folder of one (``<run>/best``)
+    or a checkpoint prefix (``.../ckpt-7``)."""
     p = Path(path)
     run_dir = p if p.is_dir() else p.parent
     prefix = tf.train.latest_checkpoint(str(run_dir)) if p.is_dir() else str(p)
     if not prefix or not Path(prefix + ".index").is_file():
         raise StageError(f"{path}: expected a run folder with a TF2 checkpoint or a checkpoint "
                          f"prefix (ckpt-N), found none")
-    cfg = run_dir / "config.json"
-    if not cfg.is_file():
-        raise StageError(f"{cfg}: expected the training config beside the checkpoint, found nothing")
+    cfg = next((d / "config.json" for d in (run_dir, run_dir.parent) if (d / "config.json").is_file()), None)
+    if cfg is None:
+        raise StageError(f"{run_dir / 'config.json'}: expected the training config beside the checkpoint, "
+                         f"found nothing")
     return json.loads(cfg.read_text()), prefix
 
 

@@ -1,0 +1,52 @@
+"""LFW accuracy of a train_nets checkpoint (10-fold insightface protocol) and a ROC picture.
+
+    python -m mobilefacenet.inference --ckpt_path models/<run>/best --eval_datasets lfw.bin
+
+Prints accuracy ± std and the mean best threshold (squared L2 of L2-normalised embeddings,
+thresholds 0..4 step 0.01, first maximum per fold), single-crop like the repos; --flip adds
+the flipped image's embedding (insightface's Accuracy-Flip); --bgr feeds BGR as the Ascend
+evaluation does.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from common.cli import parser
+
+
+def main(argv=None) -> int:
+    p = parser("mobilefacenet inference", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True, help="run folder, its best/ folder or a ckpt-N prefix")
+    p.add_argument("--eval_datasets", nargs="+", required=True, help="verification .bin files")
+    p.add_argument("--eval_batch_size", type=int, default=100)
+    p.add_argument("--flip", action="store_true")
+    p.add_argument("--bgr", action="store_true", help="decode BGR (the Ascend port's cv2 quirk)")
+    p.add_argument("--roc", default=None, metavar="PNG", help="draw ROC curves of every dataset here")
+    a = p.parse_args(argv)
+    from common.metrics import plot_rocs, roc
+    from mobilefacenet.evaluate import embed, load_bin, verify
+    from mobilefacenet.nets.mobilefacenet import restore_model
+
+    model, _, prefix = restore_model(a.ckpt_path)
+    print(f"restored {prefix}")
+    curves = {}
+    for path in a.eval_datasets:
+        images, issame = load_bin(path, bgr=a.bgr)
+        emb = embed(model, images, a.eval_batch_size, a.flip)
+        result = verify(emb, issame)
+        name = Path(path).stem
+        print(f"{name}: {len(issame)} pairs  Accuracy: {result.accuracy:1.3f}+-{result.std:1.3f}  "
+              f"threshold {result.threshold:.2f}  fold accuracies {' '.join(f'{v:.3f}' for v in result.fold_accuracies)}")
+        curves[name] = roc(-((emb[0::2] - emb[1::2]) ** 2).sum(1), issame)
+    if a.roc:
+        plot_rocs(curves, a.roc, title="MobileFaceNet verification ROC")
+        print(f"ROC drawn to {a.roc}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

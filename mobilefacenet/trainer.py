@@ -1,0 +1,140 @@
+"""The MobileFaceNet training loop (called by the `train_nets` stage)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from common.cli import StageError, progress
+from common.tf.training import check_finite, latest_run_dir, new_run_dir, write_config
+from mobilefacenet.data import count_records, tfrecord_dataset
+from mobilefacenet.evaluate import embed, load_bin, verify
+from mobilefacenet.losses import MarginHead, margin_loss
+from mobilefacenet.nets import build_model
+
+log = logging.getLogger("mobilefacenet.train")
+
+
+def lr_for_epoch(values: list[float], boundaries: list[int], epoch: int) -> float:
+    """tf.train.piecewise_constant on the epoch: values[i] until boundaries[i]."""
+    return values[int(np.searchsorted(boundaries, epoch, side="right"))]
+
+
+def dataset_size(files: list[str], num_classes: int | None) -> tuple[int, int]:
+    """(images, classes) from convert_recordio's sidecar .json, else by reading the records."""
+    sidecar = Path(files[0]).with_suffix(".json")
+    if len(files) == 1 and sidecar.is_file():
+        info = json.loads(sidecar.read_text())
+        return int(info["images"]), int(num_classes or info["classes"])
+    images, classes = count_records(files)
+    return images, int(num_classes or classes)
+
+
+def train(args) -> None:
+    from common.cli import setup_logging
+
+    setup_logging()
+    tf.keras.utils.set_random_seed(args.seed)
+    images, classes = dataset_size(args.tfrecords, args.num_classes)
+    if images < args.train_batch_size:
+        raise StageError(f"{args.tfrecords[0]}: expected at least --train_batch_size "
+                         f"{args.train_batch_size} images, found {images}")
+    steps = args.steps_per_epoch or min(images // args.train_batch_size, args.max_steps_per_epoch)
+    log.info("train: %d images of %d identities, %d steps per epoch", images, classes, steps)
+    evals = {Path(p).stem: load_bin(p) for p in args.eval_datasets}
+
+    run_dir = latest_run_dir(args.models_dir) if args.resume else None
+    run_dir = run_dir or new_run_dir(args.models_dir)
+    config = {k: v for k, v in vars(args).items()}
+    config.update(num_classes=classes, images=images)
+    write_config(run_dir, config)
+    log_dir = str(Path(args.logs_dir) / run_dir.name)
+
+    if args.mixed_precision:
+        tf.keras.mixed_precision.set_global_policy("mixed_float16")
+    model = build_model(args.variant, args.embedding_size, weight_decay=args.weight_decay,
+                        bn_decay=args.bn_decay)
+    head = MarginHead(classes, args.loss, args.margin_scale, args.margin, name="margin_head")
+    head.build((None, args.embedding_size))
+    optimizer = tf.keras.optimizers.Adam(args.lr_values[0], 0.9, 0.999, args.adam_epsilon)
+    if args.mixed_precision:
+        optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
+    lr = optimizer.learning_rate
+    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    best_acc = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
+    # The optimizer sits two levels down so every model weight is saved under model/ (ckpt2pb
+    # restores the model alone).
+    state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
+    ckpt = tf.train.Checkpoint(model=model, head=head, state=state, epoch=epoch_var, best_acc=best_acc)
+    manager = tf.train.CheckpointManager(ckpt, str(run_dir), max_to_keep=3)
+    best = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(run_dir / "best"), max_to_keep=1)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint).expect_partial()
+        log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
+
+    variables = model.trainable_variables + head.trainable_variables
+    norm_factor = args.prelogit_norm_factor
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            prelogits = model(x, training=True)
+            logits = head(prelogits, y)
+            ce = margin_loss(logits, y)
+            reg = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
+            # The repos' prelogit penalty: mean over the batch of ||(|x| + 1e-4)||_1.
+            norm = tf.reduce_mean(tf.reduce_sum(tf.abs(tf.cast(prelogits, tf.float32)) + 1e-4, axis=1))
+            total = ce + tf.cast(reg, tf.float32) + norm_factor * norm
+            scaled = optimizer.scale_loss(total) if args.mixed_precision else total
+        grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(head.cosine(prelogits), 1, output_type=tf.int32), y),
+                                     tf.float32))
+        return total, ce, acc
+
+    ds = iter(tfrecord_dataset(args.tfrecords, args.train_batch_size, shuffle=args.shuffle_buffer,
+                               seed=args.seed))
+    writer = tf.summary.create_file_writer(log_dir)
+    start = int(epoch_var.numpy())
+    for epoch in range(start, args.max_epoch):
+        value = args.lr_values[0] if args.constant_lr else lr_for_epoch(args.lr_values, args.lr_boundaries, epoch)
+        lr.assign(value)
+        losses, accs, times = [], [], []
+        bar = progress(range(steps), desc=f"epoch {epoch + 1}/{args.max_epoch}", unit="step", leave=False)
+        for i in bar:
+            x, y = next(ds)
+            t0 = time.perf_counter()
+            total, ce, acc = step(x, y)
+            total = float(total)
+            times.append(time.perf_counter() - t0)
+            check_finite(total, epoch * steps + i, manager)
+            losses.append(total)
+            accs.append(float(acc))
+            bar.set_postfix(loss=f"{total:.3f}")
+        epoch_var.assign(epoch + 1)
+        msg = (f"Epoch {epoch + 1}/{args.max_epoch}  loss {np.mean(losses):.4f}  train_acc {np.mean(accs):.4f}  "
+               f"lr {value:g}  {np.mean(times[1:] if len(times) > 1 else times):.3f} s/step")
+        with writer.as_default(step=epoch + 1):
+            tf.summary.scalar("loss/total", float(np.mean(losses)))
+            tf.summary.scalar("train/accuracy", float(np.mean(accs)))
+            tf.summary.scalar("learning_rate", value)
+            for name, (imgs, issame) in evals.items():
+                result = verify(embed(model, imgs, args.eval_batch_size, args.flip), issame)
+                tf.summary.scalar(f"{name}/accuracy", result.accuracy)
+                msg += f"  {name} {result.accuracy:.4f}±{result.std:.4f} (threshold {result.threshold:.2f})"
+                # The first eval set decides the best checkpoint (the repos mean LFW).
+                if name == next(iter(evals)) and result.accuracy > float(best_acc.numpy()):
+                    best_acc.assign(result.accuracy)
+                    best.save(checkpoint_number=epoch + 1)
+                    msg += " best"
+        path = manager.save(checkpoint_number=epoch + 1)
+        log.info("%s  (%s)", msg, path)
+    writer.flush()
+    if evals:
+        log.info("best %s accuracy %.4f in %s", next(iter(evals)), float(best_acc.numpy()), run_dir / "best")
+    log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)

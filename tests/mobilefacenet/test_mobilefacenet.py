@@ -1,0 +1,181 @@
+"""MobileFaceNet: network sizes, margin heads, RecordIO -> TFRecord, .bin files, the full chain."""
+
+import json
+import math
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from common import synthetic  # noqa: E402
+from common.cli import StageError  # noqa: E402
+from mobilefacenet import calculate_om_acc, ckpt2pb, convert_recordio, image2bin, train_nets  # noqa: E402
+from mobilefacenet.data import read_verification_bin, tfrecord_dataset, write_verification_bin  # noqa: E402
+from mobilefacenet.losses import MarginHead  # noqa: E402
+from mobilefacenet.nets.mobilefacenet import build_model, multiply_adds  # noqa: E402
+from mobilefacenet.trainer import lr_for_epoch  # noqa: E402
+
+pytestmark = [pytest.mark.tf]
+
+
+def _learnable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+@pytest.mark.parametrize("variant, emb, params, madds", [
+    ("paper", 128, 1_003_008, 221.0e6),   # Table 1: 0.99M (+ folded BN), 221M MAdds
+    ("repo", 128, 1_270_528, 234.1e6),    # the TF repos' graph
+    ("repo", 192, 1_303_424, 234.1e6),    # sirius-ai's released 192-d checkpoint
+])
+def test_parameter_counts_and_multiply_adds(variant, emb, params, madds):
+    model = build_model(variant, emb)
+    assert _learnable(model) == params
+    assert multiply_adds(model) == pytest.approx(madds, rel=2e-3)
+    assert model(np.zeros((3, 112, 112, 3), np.float32)).shape == (3, emb)
+    # L2 decay on ordinary conv kernels only: 33 (paper) / 35 (repo) slim.conv2d layers.
+    assert len(model.losses) == (33 if variant == "paper" else 35)
+
+
+def _head(loss, w, x, y):
+    head = MarginHead(w.shape[1], loss)
+    head.build((None, w.shape[0]))
+    head.kernel.assign(w)
+    return head, head(tf.constant(x), tf.constant(y)).numpy()
+
+
+def test_cosface_and_arcface_logits():
+    rng = np.random.default_rng(0)
+    w, x, y = rng.normal(size=(8, 5)).astype(np.float32), rng.normal(size=(4, 8)).astype(np.float32), [0, 1, 2, 3]
+    cos = (x / np.linalg.norm(x, axis=1, keepdims=True)) @ (w / np.linalg.norm(w, axis=0, keepdims=True))
+    _, logits = _head("cosface", w, x, y)
+    expected = 64 * cos
+    expected[np.arange(4), y] = 64 * (cos[np.arange(4), y] - 0.35)
+    np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-3)
+    _, logits = _head("arcface", w, x, y)
+    theta = np.arccos(cos[np.arange(4), y])
+    fallback = cos[np.arange(4), y] - math.sin(0.5) * 0.5
+    target = np.where(theta + 0.5 < math.pi, 64 * np.cos(theta + 0.5), 64 * fallback)
+    np.testing.assert_allclose(logits[np.arange(4), y], target, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("loss", ["cosface", "arcface"])
+def test_margin_gradient_is_finite_at_the_boundary(loss):
+    """Features exactly on their class weight (cos = 1) and exactly opposite (cos = −1)."""
+    w = np.eye(4, 3, dtype=np.float32)
+    x = np.stack([w[:, 0], -w[:, 1]])
+    head = MarginHead(3, loss)
+    head.build((None, 4))
+    head.kernel.assign(w)
+    xv = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        loss_value = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits([0, 1], head(xv, tf.constant([0, 1]))))
+    grads = tape.gradient(loss_value, [xv, head.kernel])
+    assert all(np.isfinite(g.numpy()).all() for g in grads)
+
+
+def test_lr_schedule_advances_per_epoch():
+    values, bounds = [0.01, 0.001, 0.001, 1e-4, 1e-5], [1, 4, 6, 8]
+    assert [lr_for_epoch(values, bounds, e) for e in range(10)] == [
+        0.01, 0.001, 0.001, 0.001, 0.001, 0.001, 1e-4, 1e-4, 1e-5, 1e-5]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mfn")
+    synthetic.make_ms1m(root / "ms1m", identities=8, images_per_identity=6)
+    synthetic.make_lfw_bin(root / "lfw.bin", pairs_per_fold=2, folds=10, identities=30)
+    convert_recordio.main(["--data_dir", str(root / "ms1m"), "--output", str(root / "train.tfrecords")])
+    return root
+
+
+def test_convert_recordio_keeps_every_image_and_label(data):
+    from common import recordio
+    from common.tfrecord import read_records
+
+    info = json.loads((data / "train.json").read_text())
+    assert info == {"images": 48, "classes": 8, "source": str(data / "ms1m")}
+    with recordio.IndexedRecordReader(data / "ms1m" / "train.idx", data / "ms1m" / "train.rec") as r:
+        source = sorted((h.label, jpeg) for h, jpeg in (recordio.unpack(r.read_idx(k)) for k in recordio.image_keys(r)))
+    converted = []
+    for rec in read_records(data / "train.tfrecords"):
+        ex = tf.train.Example.FromString(rec).features.feature
+        converted.append((float(ex["label"].int64_list.value[0]), ex["image_raw"].bytes_list.value[0]))
+    assert sorted(converted) == source
+    assert [c[0] for c in converted] != sorted(c[0] for c in converted)  # shuffled at conversion
+    images, labels = next(iter(tfrecord_dataset([str(data / "train.tfrecords")], 16)))
+    assert images.shape == (16, 112, 112, 3) and labels.dtype == tf.int32
+    assert -1.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
+
+
+def test_verification_bin_round_trip_and_errors(data, tmp_path):
+    bins, issame = read_verification_bin(data / "lfw.bin")
+    assert len(bins) == 2 * len(issame) == 80
+    write_verification_bin(tmp_path / "copy.bin", bins, issame)
+    again, same = read_verification_bin(tmp_path / "copy.bin")
+    assert again == bins and (same == issame).all()
+    (tmp_path / "bad.bin").write_bytes(pickle.dumps((bins[:3], [True]), protocol=2))
+    with pytest.raises(StageError, match="expected 2 images per pair"):
+        read_verification_bin(tmp_path / "bad.bin")
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    train_nets.main(["--tfrecords", str(data / "train.tfrecords"), "--eval_datasets", str(data / "lfw.bin"),
+                     "--models_dir", str(data / "models"), "--logs_dir", str(data / "logs"), "--max_epoch", "1",
+                     "--steps_per_epoch", "3", "--train_batch_size", "8", "--bn_decay", "0.5"])
+    (run,) = list((data / "models").iterdir())
+    return run
+
+
+@pytest.mark.slow
+def test_training_resumes_and_keeps_the_best_checkpoint(trained, data):
+    assert tf.train.latest_checkpoint(str(trained)).endswith("ckpt-1")
+    assert tf.train.latest_checkpoint(str(trained / "best")).endswith("ckpt-1")
+    from mobilefacenet.nets.mobilefacenet import restore_model
+
+    before = restore_model(str(trained / "ckpt-1"))[0].get_layer("conv1").kernel.numpy()
+    train_nets.main(["--tfrecords", str(data / "train.tfrecords"), "--models_dir", str(data / "models"),
+                     "--logs_dir", str(data / "logs"), "--max_epoch", "2", "--steps_per_epoch", "2",
+                     "--train_batch_size", "8", "--resume"])
+    assert [p.name for p in (data / "models").iterdir()] == [trained.name]
+    after = restore_model(str(trained / "ckpt-2"))[0].get_layer("conv1").kernel.numpy()
+    assert not np.allclose(before, after)
+
+
+@pytest.mark.slow
+def test_freeze_image2bin_msame_and_om_accuracy_match_the_checkpoint(trained, data, tmp_path, capsys):
+    from mobilefacenet.evaluate import embed, load_bin, verify
+    from mobilefacenet.nets.mobilefacenet import restore_model
+
+    ckpt2pb.main(["--ckpt_path", str(trained / "best"), "--output_path", str(tmp_path)])
+    spec = json.loads((tmp_path / "MobileFaceNet.json").read_text())
+    assert spec["inputs"] == [{"name": "Placeholder", "shape": [1, 112, 112, 3], "dtype": "float32"}]
+    assert spec["outputs"] == [{"name": "the_outputs", "shape": [1, 128], "dtype": "float16"}]
+    image2bin.main(["--eval_dataset", str(data / "lfw.bin"), "--output_dir", str(tmp_path / "bin_input")])
+    assert (tmp_path / "bin_input" / "79.bin").stat().st_size == 112 * 112 * 3 * 4
+    r = subprocess.run([sys.executable, "-m", "mobilefacenet", "om_eval", "--model", str(tmp_path / "MobileFaceNet.pb"),
+                        "--input", str(tmp_path / "bin_input"), "--output", str(tmp_path / "om_output")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (ts,) = list((tmp_path / "om_output").iterdir())
+    assert (ts / "0_output_0.bin").stat().st_size == 128 * 2  # float16, as the om writes
+    model, _, _ = restore_model(str(trained / "best"))
+    images, issame = load_bin(data / "lfw.bin")
+    keras_emb = embed(model, images)
+    om_emb = np.stack([np.fromfile(ts / f"{i}_output_0.bin", np.float16) for i in range(80)])
+    np.testing.assert_allclose(om_emb, keras_emb, atol=2e-3)
+    capsys.readouterr()
+    calculate_om_acc.main(["--om_output", str(tmp_path / "om_output"), "--eval_dataset", str(data / "lfw.bin")])
+    printed = capsys.readouterr().out
+    assert f"Accuracy: {verify(om_emb.astype(np.float64), issame).accuracy:1.3f}" in printed
+
+
+def test_calculate_om_acc_reports_missing_outputs(data, tmp_path):
+    (tmp_path / "out").mkdir()
+    np.zeros(128, np.float16).tofile(tmp_path / "out" / "0_output_0.bin")
+    with pytest.raises(StageError, match="missing 79"):
+        calculate_om_acc.main(["--om_output", str(tmp_path / "out"), "--eval_dataset", str(data / "lfw.bin")])
