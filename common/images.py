@@ -73,3 +73,16 @@ def class_folders(root: str | os.PathLike) -> list[Path]:
     if not classes:
         raise StageError(f"{p}: expected class sub-folders, found none")
     return classes
+
+
+def labelled_images(root: str | os.PathLike) -> tuple[list[str], np.ndarray, list[str]]:
+    """Image paths, int32 labels (index of the sorted class folder) and class names."""
+    folders = class_folders(root)
+    paths, labels = [], []
+    for label, folder in enumerate(folders):
+        files = list_images(folder)
+        paths += [str(f) for f in files]
+        labels += [label] * len(files)
+    if not paths:
+        raise StageError(f"{root}: expected images in the class folders, found none")
+    return paths, np.array(labels, np.int32), [f.name for f in folders]

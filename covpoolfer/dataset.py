@@ -8,21 +8,12 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from common.cli import StageError
-from common.images import class_folders, list_images, load_rgb
+from common.images import labelled_images, load_rgb
 
 
 def list_dataset(root: str | Path) -> tuple[list[str], np.ndarray, list[str]]:
     """Image paths, int labels and class names (sorted folders, files sorted within a class)."""
-    classes = class_folders(root)
-    paths, labels = [], []
-    for label, folder in enumerate(classes):
-        files = list_images(folder)
-        paths += [str(f) for f in files]
-        labels += [label] * len(files)
-    if not paths:
-        raise StageError(f"{root}: expected images in the class folders, found none")
-    return paths, np.array(labels, np.int32), [c.name for c in classes]
+    return labelled_images(root)
 
 
 def load_images(paths: list[str], image_size: int) -> np.ndarray:

@@ -10,14 +10,14 @@ results.json. All numbers are measured on synthetic faces, not on SFEW.
 
 from __future__ import annotations
 
-import json
 import platform
 import shlex
 import sys
 import time
 from pathlib import Path
 
-from common.cli import StageError, parser, write_text_atomic
+from common.cli import parser
+from common.demo import folder_names, newest_new_folder, run_stage, write_results
 
 # The Ascend port's README: om on Ascend 310, argmax head, raw pixels.
 ORIGINAL = {"accuracy": 0.316, "ms_reported": 31.09}
@@ -41,11 +41,7 @@ def build_parser():
 
 
 def _stage(title: str, module, argv: list[str]) -> None:
-    """Run one stage's main in this process, shown as the shell command it equals."""
-    print(f"\n=== {title}\n$ covpoolfer {module.__name__.rsplit('.', 1)[-1]} {shlex.join(argv)}", flush=True)
-    code = module.main(argv)
-    if code:
-        raise StageError(f"demo: stage {title} exited with status {code}")
+    run_stage("covpoolfer", title, module, argv)
 
 
 def main(argv=None) -> int:
@@ -63,7 +59,7 @@ def main(argv=None) -> int:
                         nuisance=a.nuisance)
 
     models = work / "models"
-    before = {p.name for p in models.iterdir()} if models.is_dir() else set()
+    before = folder_names(models)
     train_start = time.time()
     _stage("train", train, [
         "--data_dir", str(data), "--models_base_dir", str(models), "--logs_base_dir", str(work / "logs"),
@@ -75,7 +71,7 @@ def main(argv=None) -> int:
         "--batch_size", str(a.batch_size), "--weight_decay", "1e-5", "--bn_decay", "0.9",
         "--seed", str(a.seed)])
     train_s = time.time() - train_start
-    run_dir = max(p for p in models.iterdir() if p.name not in before)
+    run_dir = newest_new_folder(models, before)
 
     pb = work / "pb" / "CovPoolFER.pb"
     _stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(run_dir), "--output_path", str(pb.parent),
@@ -112,11 +108,7 @@ def main(argv=None) -> int:
         "machine": f"{platform.processor() or platform.machine()}, {_cpu_count()} CPU cores",
         "command": "covpoolfer demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
     }
-    table = results_table(results)
-    write_text_atomic(work / "results.md", table + "\n")
-    write_text_atomic(work / "results.json", json.dumps(results, indent=2) + "\n")
-    print(f"\n{table}\n\nwrote {work / 'results.md'} and {work / 'confusion.png'}; "
-          f"demo took {results['total_seconds']:.0f} s")
+    write_results(work, results_table(results), results, ["confusion.png"])
     return 0
 
 

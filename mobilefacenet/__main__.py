@@ -14,6 +14,7 @@ STAGES = {
     "om_eval": "mobilefacenet.om_eval",
     "msame": "common.msame",
     "calculate_om_acc": "mobilefacenet.calculate_om_acc",
+    "demo": "mobilefacenet.demo",
 }
 
 

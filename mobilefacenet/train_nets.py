@@ -52,7 +52,7 @@ def build_parser():
     p.add_argument("--weight_decay", type=float, default=5e-5)
     p.add_argument("--prelogit_norm_factor", type=float, default=5e-5)
     p.add_argument("--bn_decay", type=float, default=0.995,
-                   help="BN moving-average decay (0.995 as the repos; short runs want ~0.9)")
+                   help="BN moving-average decay (0.995 as the repos; runs of a few hundred steps want 0.5)")
     p.add_argument("--shuffle_buffer", type=int, default=10000)
     p.add_argument("--eval_batch_size", type=int, default=100)
     p.add_argument("--flip", action="store_true", help="evaluate with the flipped image's embedding added")

@@ -1,12 +1,22 @@
-"""`pfe STAGE [flags]`: run one stage of the pfe pipeline."""
+"""`pfe STAGE [flags]`: run one stage of the PFE pipeline."""
 
 import sys
 
 from common.cli import dispatch
 
 STAGES = {
+    "train_base": "pfe.train_base",
+    "train": "pfe.train",
+    "ckpt2pb": "pfe.ckpt2pb",
+    "inf_input2bin": "pfe.inf_input2bin",
+    "pb2om": "pfe.pb2om",
+    "om_inf": "pfe.om_inf",
     "msame": "common.msame",
     "atc": "common.atc",
+    "om_output_inf": "pfe.om_output_inf",
+    "om_output_acc": "pfe.om_output_inf",
+    "eval_lfw": "pfe.eval_lfw",
+    "demo": "pfe.demo",
 }
 
 

@@ -26,6 +26,8 @@ def steps(out: Path):
     yield "msame round trip", [py, "scripts/msame_roundtrip.py", "--data", str(data / "SFEW_100"),
                                "--out", str(out / "roundtrip")]
     yield "covpoolfer demo", [py, "-m", "covpoolfer", "demo", "--workdir", str(out / "covpoolfer")]
+    yield "mobilefacenet demo", [py, "-m", "mobilefacenet", "demo", "--workdir", str(out / "mobilefacenet")]
+    yield "pfe demo", [py, "-m", "pfe", "demo", "--workdir", str(out / "pfe")]
 
 
 def main(argv=None) -> int:

@@ -2,9 +2,11 @@
 
 import json
 import math
+import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -157,10 +159,14 @@ def test_freeze_image2bin_msame_and_om_accuracy_match_the_checkpoint(trained, da
     assert spec["outputs"] == [{"name": "the_outputs", "shape": [1, 128], "dtype": "float16"}]
     image2bin.main(["--eval_dataset", str(data / "lfw.bin"), "--output_dir", str(tmp_path / "bin_input")])
     assert (tmp_path / "bin_input" / "79.bin").stat().st_size == 112 * 112 * 3 * 4
-    r = subprocess.run([sys.executable, "-m", "mobilefacenet", "om_eval", "--model", str(tmp_path / "MobileFaceNet.pb"),
-                        "--input", str(tmp_path / "bin_input"), "--output", str(tmp_path / "om_output")],
-                       capture_output=True, text=True)
+    # The original README's om_eval.sh, paths as arguments (python on PATH is this venv's).
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    r = subprocess.run(["bash", "mobilefacenet/om_eval.sh", str(tmp_path / "MobileFaceNet.pb"), str(data / "lfw.bin"),
+                        str(tmp_path / "bin_input"), str(tmp_path / "om_output")],
+                       capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[2])
     assert r.returncode == 0, r.stderr[-2000:]
+    assert "Accuracy: " in r.stdout
     (ts,) = list((tmp_path / "om_output").iterdir())
     assert (ts / "0_output_0.bin").stat().st_size == 128 * 2  # float16, as the om writes
     model, _, _ = restore_model(str(trained / "best"))

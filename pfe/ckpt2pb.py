@@ -1,0 +1,46 @@
+"""Freeze a PFE checkpoint into PFE.pb: input `input` [B,112,96,3] -> `mu`, `sigma_sq` [B,512].
+
+    python -m pfe.ckpt2pb --ckpt_path models/<run> --output_path pb_model/
+
+Input pixels are already (x − 127.5)/128 (inf_input2bin writes them so). `mu` is the unit-norm
+embedding, `sigma_sq` = exp(log σ²) of the uncertainty head; a sidecar PFE.json lists both.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from common.cli import parser
+
+
+def main(argv=None) -> int:
+    p = parser("pfe ckpt2pb", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True, help="train run folder or ckpt-N prefix")
+    p.add_argument("--output_path", default="pb_model/", help="output folder")
+    p.add_argument("--output_name", default="PFE.pb")
+    p.add_argument("--batch_size", type=int, default=1, help="fixed batch of the frozen graph")
+    a = p.parse_args(argv)
+    import tensorflow as tf
+
+    from common.modelspec import TensorSpec
+    from common.tf.freeze import freeze, write_frozen
+    from pfe.trainer import restore_pfe
+
+    base, head, config, prefix = restore_pfe(a.ckpt_path)
+
+    def serve(x):
+        out = base(x, training=False)
+        return out["mu"], tf.exp(head(out["conv_final"], training=False))
+
+    graph_def, spec = freeze(serve, [TensorSpec("input", [a.batch_size, 112, 96, 3])], ["mu", "sigma_sq"])
+    path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, sphere{config['depth']}) from {prefix}: input "
+          f"{spec.inputs[0].shape} -> {', '.join(f'{t.name} {t.shape}' for t in spec.outputs)}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,58 @@
+"""LFW cosine and MLS accuracy straight from a PFE checkpoint, plus both ROC curves in one PNG.
+
+    python -m pfe.eval_lfw --ckpt_path models/<run> --lfw_dir data/lfw_mtcnncaffe_aligned \
+        --pairs_file lfw_pairs.txt --roc roc.png
+
+The "base" rows of the original README's table; om_output_inf gives the om/portable rows.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from common.cli import parser
+
+
+def extract(base, head, images: np.ndarray, batch_size: int = 128):
+    """mu and sigma_sq of standardised images, in inference mode (no flip)."""
+    import tensorflow as tf
+
+    mu, sigma_sq = [], []
+    for start in range(0, len(images), batch_size):
+        out = base(images[start:start + batch_size], training=False)
+        mu.append(out["mu"].numpy())
+        sigma_sq.append(tf.exp(head(out["conv_final"], training=False)).numpy())
+    return np.concatenate(mu), np.concatenate(sigma_sq)
+
+
+def main(argv=None) -> int:
+    p = parser("pfe eval_lfw", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True, help="train run folder or ckpt-N prefix")
+    p.add_argument("--lfw_dir", required=True)
+    p.add_argument("--pairs_file", required=True)
+    p.add_argument("--batch_size", type=int, default=128)
+    p.add_argument("--roc", default=None, metavar="PNG", help="draw the cosine and MLS ROC curves here")
+    a = p.parse_args(argv)
+    from common.metrics import plot_rocs, roc
+    from pfe.data import lfw_images, load_standardized
+    from pfe.scoring import lfw_scores, report
+    from pfe.trainer import restore_pfe
+
+    base, head, _, prefix = restore_pfe(a.ckpt_path)
+    paths, pairs, index = lfw_images(a.lfw_dir, a.pairs_file)
+    mu, sigma_sq = extract(base, head, load_standardized(paths), a.batch_size)
+    print(f"{prefix}: {len(paths)} images, {len(pairs.issame)} pairs")
+    scores = lfw_scores(mu, sigma_sq, index)
+    report(scores, pairs)
+    if a.roc:
+        plot_rocs({k: roc(v, pairs.issame) for k, v in scores.items()}, a.roc, title="PFE on LFW")
+        print(f"ROC curves drawn to {a.roc}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,1 @@
+"""PFE networks: the sphere-net base and the uncertainty head."""

@@ -1,0 +1,45 @@
+"""Train the PFE uncertainty head with the MLS loss on a frozen base (the original train.py).
+
+    python -m pfe.train --base_model base_models/<run> --data_dir data/casia --models_dir models/
+
+config/sphere64_casia.py's recipe: 64 identities x 4 images per batch, Momentum 0.9, lr 1e-3
+then 1e-4 from step 2000, 3000 steps, weight decay 5e-4 on the head's two kernels, random flip,
+(x − 127.5)/128. The base runs in inference mode and never changes; checkpoints hold base and
+head together (ckpt2pb needs only them).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from common.cli import parser
+
+
+def main(argv=None) -> int:
+    p = parser("pfe train", __doc__.strip().splitlines()[0])
+    p.add_argument("--base_model", required=True, help="train_base run folder or ckpt-N prefix")
+    p.add_argument("--data_dir", required=True, help="identity folders of aligned 112x96 faces")
+    p.add_argument("--models_dir", default="models/")
+    p.add_argument("--logs_dir", default="logs/")
+    p.add_argument("--num_classes_per_batch", type=int, default=64)
+    p.add_argument("--images_per_class", type=int, default=4)
+    p.add_argument("--learning_rate", type=float, default=1e-3)
+    p.add_argument("--lr_drop_step", type=int, default=2000)
+    p.add_argument("--learning_rate_after_drop", type=float, default=1e-4)
+    p.add_argument("--num_steps", type=int, default=3000)
+    p.add_argument("--epoch_size", type=int, default=1000, help="steps between checkpoints")
+    p.add_argument("--weight_decay", type=float, default=5e-4)
+    p.add_argument("--bn_decay", type=float, default=0.995, help="head BN decay (0.5 for runs of few steps)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true")
+    a = p.parse_args(argv)
+    from pfe.trainer import train_uncertainty
+
+    train_uncertainty(a)
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

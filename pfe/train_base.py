@@ -1,0 +1,45 @@
+"""Train the PFE base (sphere net) with AM-Softmax on CASIA-style identity folders.
+
+    python -m pfe.train_base --data_dir data/casia --models_dir base_models/ --depth 64
+
+No pretrained base can be downloaded, so this stage makes one (the original expects
+`pretrained/sphere64_casia_am`). --pretrained starts from a local train_base checkpoint.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from common.cli import parser
+
+
+def main(argv=None) -> int:
+    p = parser("pfe train_base", __doc__.strip().splitlines()[0])
+    p.add_argument("--data_dir", required=True, help="identity folders of aligned 112x96 faces")
+    p.add_argument("--models_dir", default="base_models/")
+    p.add_argument("--logs_dir", default="logs/")
+    p.add_argument("--depth", type=int, default=64, choices=[4, 10, 20, 36, 64])
+    p.add_argument("--embedding_size", type=int, default=512)
+    p.add_argument("--batch_size", type=int, default=256)
+    p.add_argument("--num_steps", type=int, default=28000)
+    p.add_argument("--epoch_size", type=int, default=1000, help="steps between checkpoints")
+    p.add_argument("--optimizer", default="MOM", choices=["MOM", "ADAM"])
+    p.add_argument("--learning_rate", type=float, default=0.1)
+    p.add_argument("--am_scale", type=float, default=30.0, help="AM-Softmax s")
+    p.add_argument("--am_margin", type=float, default=0.35, help="AM-Softmax m")
+    p.add_argument("--weight_decay", type=float, default=5e-4)
+    p.add_argument("--bn_decay", type=float, default=0.995, help="bottleneck BN decay (0.5 for runs of few steps)")
+    p.add_argument("--pretrained", default=None, help="a local train_base run folder or ckpt-N prefix")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true")
+    a = p.parse_args(argv)
+    from pfe.trainer import train_base
+
+    train_base(a)
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,167 @@
+"""The two PFE training loops: the base with AM-Softmax, then the uncertainty head with MLS."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from common.cli import progress, setup_logging
+from common.tf.margin import MarginHead, margin_loss
+from common.tf.training import check_finite, latest_run_dir, new_run_dir, read_config, write_config
+from pfe.data import balanced_indices, image_dataset, list_identities
+from pfe.losses import mls_loss
+from pfe.models.sphere_net import build_base
+from pfe.models.uncertainty import build_uncertainty
+
+log = logging.getLogger("pfe.train")
+
+
+def _run_dir(args):
+    run_dir = latest_run_dir(args.models_dir) if args.resume else None
+    return run_dir or new_run_dir(args.models_dir)
+
+
+def _checkpointing(base, head, optimizer, run_dir):
+    """Checkpoint (base, head, step; the optimizer two levels down so base/ and head/ are
+    what ckpt2pb restores) and its manager, restored when the run folder has one."""
+    state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
+    ckpt = tf.train.Checkpoint(base=base, head=head, state=state, step=tf.Variable(0, dtype=tf.int64))
+    manager = tf.train.CheckpointManager(ckpt, str(run_dir), max_to_keep=3)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint).expect_partial()
+        log.info("resumed from %s", manager.latest_checkpoint)
+    return ckpt, manager
+
+
+def _loop(step, ds, ckpt, manager, writer, args, lr, lr_at, what: str) -> None:
+    """Steps from the restored step counter to --num_steps; a checkpoint every --epoch_size."""
+    batches = iter(ds)
+    done = int(ckpt.step.numpy())
+    if done >= args.num_steps:
+        log.info("%s already has %d steps; nothing to do", manager.directory, done)
+    while done < args.num_steps:
+        chunk = min(args.epoch_size, args.num_steps - done)
+        losses, times = [], []
+        bar = progress(range(chunk), desc=f"{what} steps {done + 1}-{done + chunk}", unit="step", leave=False)
+        for i in bar:
+            lr.assign(lr_at(done + i))
+            x, y = next(batches)
+            t0 = time.perf_counter()
+            loss = float(step(x, y))
+            times.append(time.perf_counter() - t0)
+            check_finite(loss, done + i, manager)
+            losses.append(loss)
+            bar.set_postfix(loss=f"{loss:.3f}")
+        done += chunk
+        ckpt.step.assign(done)
+        path = manager.save(checkpoint_number=done)
+        sec = float(np.mean(times[1:] if len(times) > 1 else times))
+        with writer.as_default(step=done):
+            tf.summary.scalar("loss", float(np.mean(losses)))
+            tf.summary.scalar("learning_rate", float(lr.numpy()))
+            tf.summary.scalar("seconds_per_step", sec)
+        log.info("step %d/%d  loss %.4f  lr %g  %.3f s/step  (%s)", done, args.num_steps, np.mean(losses),
+                 float(lr.numpy()), sec, path)
+
+
+def train_base(args) -> None:
+    """Sphere net + AM-Softmax (CosFace margin) on identity folders, plain shuffled batches."""
+    setup_logging()
+    tf.keras.utils.set_random_seed(args.seed)
+    paths, labels, names = list_identities(args.data_dir)
+    log.info("train_base: %d images of %d identities from %s", len(paths), len(names), args.data_dir)
+    run_dir = _run_dir(args)
+    config = {**vars(args), "num_classes": len(names), "stage": "train_base"}
+    write_config(run_dir, config)
+    base = build_base(args.depth, args.embedding_size, bn_decay=args.bn_decay)
+    head = MarginHead(len(names), "cosface", args.am_scale, args.am_margin, name="am_softmax")
+    head.build((None, args.embedding_size))
+    if args.pretrained:
+        _, prefix = read_config(args.pretrained)
+        tf.train.Checkpoint(base=base).restore(prefix).expect_partial().assert_existing_objects_matched()
+        log.info("base weights from %s", prefix)
+    opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9) if args.optimizer == "MOM" \
+        else tf.keras.optimizers.Adam(args.learning_rate)
+    ckpt, manager = _checkpointing(base, head, opt, run_dir)
+    kernels = [w for w in base.trainable_weights if "kernel" in w.name]
+    variables = base.trainable_variables + head.trainable_variables
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            out = base(x, training=True)
+            loss = margin_loss(head(out["mu"], y), y)
+            if args.weight_decay:
+                loss += args.weight_decay * tf.add_n([tf.nn.l2_loss(k) for k in kernels])
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        return loss
+
+    rng = np.random.default_rng(args.seed)
+
+    def shuffled():
+        while True:
+            order = rng.permutation(len(paths))
+            for start in range(0, len(order) - args.batch_size + 1, args.batch_size):
+                yield order[start:start + args.batch_size]
+
+    ds = image_dataset(paths, labels, shuffled(), flip=True, seed=args.seed)
+    writer = tf.summary.create_file_writer(str(args.logs_dir).rstrip("/") + f"/{run_dir.name}")
+    _loop(step, ds, ckpt, manager, writer, args, opt.learning_rate, lambda k: args.learning_rate, "train_base")
+    log.info("base checkpoints in %s", run_dir)
+
+
+def train_uncertainty(args) -> None:
+    """The uncertainty head with the MLS loss on class-balanced batches; the base stays frozen."""
+    setup_logging()
+    tf.keras.utils.set_random_seed(args.seed)
+    base_config, base_prefix = read_config(args.base_model)
+    paths, labels, names = list_identities(args.data_dir)
+    log.info("train: %d images of %d identities; base %s", len(paths), len(names), base_prefix)
+    run_dir = _run_dir(args)
+    config = {**vars(args), "depth": base_config["depth"], "embedding_size": base_config["embedding_size"],
+              "base_prefix": base_prefix, "stage": "train"}
+    write_config(run_dir, config)
+    base = build_base(base_config["depth"], base_config["embedding_size"])
+    tf.train.Checkpoint(base=base).restore(base_prefix).expect_partial().assert_existing_objects_matched()
+    base.trainable = False
+    head = build_uncertainty(base.output["conv_final"].shape[-1], base_config["embedding_size"],
+                             args.weight_decay, args.bn_decay)
+    opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9)
+    ckpt, manager = _checkpointing(base, head, opt, run_dir)
+    variables = head.trainable_variables
+
+    @tf.function
+    def step(x, y):
+        out = base(x, training=False)  # frozen, BN on its moving statistics
+        with tf.GradientTape() as tape:
+            log_sigma_sq = head(out["conv_final"], training=True)
+            loss = mls_loss(out["mu"], log_sigma_sq, y) + tf.add_n(head.losses)
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        return loss
+
+    ds = image_dataset(paths, labels, balanced_indices(labels, args.num_classes_per_batch, args.images_per_class,
+                                                       args.seed), flip=True, seed=args.seed)
+    writer = tf.summary.create_file_writer(str(args.logs_dir).rstrip("/") + f"/{run_dir.name}")
+
+    def lr_at(k):  # 'step' strategy: lr until --lr_drop_step (0-based step), then the lower one
+        return args.learning_rate if k < args.lr_drop_step else args.learning_rate_after_drop
+
+    _loop(step, ds, ckpt, manager, writer, args, opt.learning_rate, lr_at, "train")
+    log.info("PFE checkpoints (base + uncertainty head) in %s", run_dir)
+
+
+def restore_pfe(ckpt_path: str):
+    """Base and uncertainty head of a `train` run (folder or ckpt-N prefix), and its config."""
+    config, prefix = read_config(ckpt_path)
+    if config.get("stage") != "train":
+        from common.cli import StageError
+
+        raise StageError(f"{ckpt_path}: expected a PFE `train` run (base + uncertainty head), found a "
+                         f"{config.get('stage', 'unknown')} run")
+    base = build_base(config["depth"], config["embedding_size"])
+    head = build_uncertainty(base.output["conv_final"].shape[-1], config["embedding_size"], 0.0)
+    tf.train.Checkpoint(base=base, head=head).restore(prefix).expect_partial().assert_existing_objects_matched()
+    return base, head, config, prefix
