@@ -1,11 +1,20 @@
-"""`microexpression STAGE [flags]`: run one stage of the microexpression pipeline."""
+"""`microexpression STAGE [flags]`: run one stage of the MicroExpression pipeline (PaddlePaddle)."""
 
 import sys
 
 from common.cli import dispatch
 
 STAGES = {
+    "annotate": "microexpression.annotate",
+    "train": "microexpression.train",
+    "evaluate": "microexpression.evaluate",
+    "predict": "microexpression.predict",
+    "export": "microexpression.export",
+    "infer": "microexpression.infer",
+    "onnx": "microexpression.onnx",
+    "lite": "microexpression.lite",
     "msame": "common.msame",
+    "demo": "microexpression.demo",
 }
 
 

@@ -1,0 +1,45 @@
+"""Export the inference model: `<out>.json` + `.pdiparams` (Paddle 3), input `image` [-1,3,H,W].
+
+    python -m microexpression.export --model output/MicroExpression --output infer/MicroExpression
+
+--legacy writes the pre-PIR `<out>.pdmodel` instead (what Paddle-Lite's opt reads), through
+paddle.jit.save under OldIrGuard; Model.save(training=False) in Paddle 3 writes only `.json`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from common.cli import parser
+
+
+def main(argv=None) -> int:
+    p = parser("microexpression export", __doc__.strip().splitlines()[0])
+    p.add_argument("--model", default="./output/MicroExpression", help="train's model_save_dir prefix")
+    p.add_argument("--output", default="infer/MicroExpression", help="output prefix")
+    p.add_argument("--legacy", action="store_true", help="write .pdmodel (old IR) instead of .json")
+    a = p.parse_args(argv)
+    import paddle
+
+    from microexpression.model import input_spec, load_trained
+
+    model, net, config = load_trained(a.model)
+    Path(a.output).parent.mkdir(parents=True, exist_ok=True)
+    net.eval()
+    if a.legacy:
+        with paddle.pir_utils.OldIrGuard():
+            paddle.jit.save(net, a.output, input_spec=input_spec(config["image_shape"]))
+        graph = f"{a.output}.pdmodel"
+    else:
+        model.save(a.output, training=False)
+        graph = f"{a.output}.json"
+    print(f"wrote {graph} and {a.output}.pdiparams: input image [-1, {', '.join(map(str, config['image_shape']))}] "
+          f"-> {config['num_classes']} logits")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,86 @@
+"""paddle.inference on exported models: predictions for images or a folder, with timing per image.
+
+    python -m microexpression.infer --model infer/MicroExpression --images classification2/test/happiness
+
+Reads `<model>.json` (or `.pdmodel`) + `.pdiparams`, preprocesses as evaluation does (Resize,
+CenterCrop, ImageNet normalise), runs the CPU predictor one image at a time and prints the class
+of each image and the mean milliseconds per image (after one warm-up run).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import StageError, parser
+from microexpression import config as cfg
+
+
+def graph_file(prefix: str) -> Path:
+    for suffix in (".json", ".pdmodel"):
+        if Path(prefix + suffix).is_file():
+            return Path(prefix + suffix)
+    raise StageError(f"{prefix}.json: expected an exported model (.json or .pdmodel), found nothing")
+
+
+def create_predictor(prefix: str, threads: int = 2):
+    from paddle import inference
+
+    graph = graph_file(prefix)
+    params = Path(prefix + ".pdiparams")
+    if not params.is_file():
+        raise StageError(f"{params}: expected the exported weights, found nothing")
+    config = inference.Config(str(graph), str(params))
+    config.disable_gpu()
+    config.set_cpu_math_library_num_threads(threads)
+    config.disable_glog_info()
+    return inference.create_predictor(config)
+
+
+def run_predictor(predictor, batch: np.ndarray) -> np.ndarray:
+    handle = predictor.get_input_handle(predictor.get_input_names()[0])
+    handle.reshape(list(batch.shape))
+    handle.copy_from_cpu(np.ascontiguousarray(batch, np.float32))
+    predictor.run()
+    return predictor.get_output_handle(predictor.get_output_names()[0]).copy_to_cpu()
+
+
+def main(argv=None) -> int:
+    p = parser("microexpression infer", __doc__.strip().splitlines()[0])
+    p.add_argument("--model", default="infer/MicroExpression", help="exported prefix")
+    p.add_argument("--images", required=True, help="an image file or a folder of images")
+    cfg.add_arguments(p)  # LABEL_MAP and image_shape: pass train's <model_save_dir>.json if you changed them
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args(argv)
+    from PIL import Image
+
+    from common.images import list_images
+    from microexpression.dataset import transforms
+
+    config = cfg.load(a.config, a.set)
+    target = Path(a.images)
+    files = list_images(target) if target.is_dir() else [target]
+    if not files or not files[0].is_file():
+        raise StageError(f"{target}: expected an image or a folder of images, found none")
+    tf = transforms("test", config["image_shape"])
+    predictor = create_predictor(a.model, a.threads)
+    names, times = config["LABEL_MAP"], []
+    for i, f in enumerate(files):
+        x = np.asarray(tf(Image.open(f).convert("RGB")))[None]
+        if i == 0:
+            run_predictor(predictor, x)  # warm-up, not timed
+        t0 = time.perf_counter()
+        logits = run_predictor(predictor, x)
+        times.append((time.perf_counter() - t0) * 1000)
+        print(f"{f}\t{names[int(logits.argmax())]}\t{times[-1]:.2f} ms")
+    print(f"{len(files)} images, {np.mean(times):.2f} ms per image (paddle.inference, CPU, {a.threads} threads)")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,54 @@
+"""Convert the exported model to ONNX with paddle2onnx and check it against Paddle.
+
+    python -m microexpression.onnx --model infer/MicroExpression --output onnx/MicroExpression.onnx
+
+No network is touched (paddle2onnx's polygraphy optimiser, which may pip-install at run time,
+is off). ONNX Runtime and paddle.inference run the same random batch; the stage fails unless
+they agree within --rtol (1e-4 relative to the largest logit). The .onnx also runs through
+common.msame (`microexpression msame --model X.onnx --input bins/`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import StageError, atomic_path, parser
+
+
+def main(argv=None) -> int:
+    p = parser("microexpression onnx", __doc__.strip().splitlines()[0])
+    p.add_argument("--model", default="infer/MicroExpression", help="export's prefix (.json/.pdmodel + .pdiparams)")
+    p.add_argument("--output", default="onnx/MicroExpression.onnx")
+    p.add_argument("--opset_version", type=int, default=11)
+    p.add_argument("--image_shape", default="3,224,224", help="C,H,W of the check batch")
+    p.add_argument("--rtol", type=float, default=1e-4)
+    a = p.parse_args(argv)
+    import onnxruntime as ort
+    import paddle2onnx
+
+    from microexpression.infer import create_predictor, graph_file, run_predictor
+
+    graph = graph_file(a.model)
+    with atomic_path(a.output, suffix=".onnx") as tmp:
+        paddle2onnx.export(str(graph), a.model + ".pdiparams", str(tmp), opset_version=a.opset_version,
+                           enable_onnx_checker=True, optimize_tool="None")
+    shape = [int(v) for v in a.image_shape.split(",")]
+    x = np.random.default_rng(0).normal(size=(2, *shape)).astype(np.float32)
+    expected = run_predictor(create_predictor(a.model), x)
+    session = ort.InferenceSession(a.output, providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    err = float(np.max(np.abs(got - expected)) / max(np.max(np.abs(expected)), 1e-12))
+    print(f"wrote {a.output} ({Path(a.output).stat().st_size / 1e6:.1f} MB, opset {a.opset_version}); "
+          f"ONNX Runtime vs Paddle: max relative difference {err:.2e}")
+    if err > a.rtol:
+        raise StageError(f"{a.output}: expected ONNX Runtime to match Paddle within {a.rtol}, found {err:.2e}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

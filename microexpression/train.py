@@ -1,0 +1,133 @@
+"""Train the micro-expression classifier with paddle.Model (the original notebook's recipe).
+
+    python -m microexpression.train --data_root classification2 --pretrained resnet50.pdparams
+
+ResNet50 (7-class head), Momentum (0.9) + CosineAnnealingDecay stepped per batch
+(T_max = total_images // batch_size · epochs) + L2Decay, CrossEntropyLoss, Accuracy top-1/top-5,
+values from config.py (--config / --set). A checkpoint `<save_dir>/<epoch>.pdparams/.pdopt`
+after every epoch, --resume continues from the newest, and the final model goes to
+model_save_dir (Model.save). VisualDL logs when visualdl is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import paddle
+
+from common.cli import parser, write_text_atomic
+from microexpression import config as cfg
+from microexpression.model import ARCHS
+
+
+def build_parser():
+    p = parser("microexpression train", __doc__.strip().splitlines()[0])
+    p.add_argument("--data_root", default="classification2", help="folder with annotate's train/valid .txt")
+    p.add_argument("--arch", default="resnet50", choices=ARCHS)
+    p.add_argument("--pretrained", default=None, help="local ImageNet .pdparams (nothing is downloaded)")
+    p.add_argument("--save_dir", default="chk_points", help="per-epoch checkpoints")
+    p.add_argument("--log_dir", default="visualdl_log")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --save_dir")
+    p.add_argument("--num_workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--random_eval_crop", action="store_true", help="original quirk: RandomCrop on valid")
+    p.add_argument("--seed", type=int, default=0)
+    cfg.add_arguments(p)
+    return p
+
+
+def latest_checkpoint(save_dir: Path) -> tuple[Path, int] | None:
+    """(prefix, epochs done) of the newest `<n>.pdparams` that has its `.pdopt`."""
+    done = [int(f.stem) for f in save_dir.glob("*.pdparams") if f.stem.isdigit() and f.with_suffix(".pdopt").is_file()]
+    return (save_dir / str(max(done)), max(done) + 1) if done else None
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    config = cfg.load(a.config, a.set)
+    if a.pretrained and not Path(a.pretrained).is_file():  # fail before any data is read
+        from common.cli import StageError
+
+        raise StageError(f"{a.pretrained}: expected local ImageNet weights (.pdparams) for --pretrained, found "
+                         f"nothing (nothing is downloaded)")
+    # Fresh parameter and optimizer-accumulator names (conv2d_0.w_0_velocity_0, ...) however many
+    # networks this process built before, so a checkpoint's optimizer state always loads.
+    with paddle.utils.unique_name.guard():
+        return _train(a, config)
+
+
+def _train(a, config) -> int:
+    import numpy as np
+
+    from microexpression.dataset import MicroExpression
+    from microexpression.model import build_network, input_spec
+
+    paddle.seed(a.seed)
+    np.random.seed(a.seed)
+    shape, classes = config["image_shape"], config["num_classes"]
+    train_set = MicroExpression("train", a.data_root, shape, classes)
+    valid_set = MicroExpression("valid", a.data_root, shape, classes, a.random_eval_crop)
+    epochs, batch = int(config["epochs"]), int(config["batch_size"])
+    # The original: total_images // batch_size per epoch. Derived from the data, the count is the
+    # number of batches hapi really runs (the last partial one included), so the cosine ends at 0
+    # instead of wrapping round and rising again.
+    total = config["total_images"] or len(train_set)
+    steps = max(total // batch, 1) if config["total_images"] else -(-total // batch)
+    print(f"train {len(train_set)} / valid {len(valid_set)} images; cosine T_max = {total} // {batch} x {epochs} "
+          f"= {steps * epochs} steps ({-(-len(train_set) // batch) * epochs} will run)")
+
+    net = build_network(a.arch, classes, a.pretrained)
+    model = paddle.Model(net, inputs=input_spec(shape))
+    lr = paddle.optimizer.lr.CosineAnnealingDecay(learning_rate=float(cfg.get("LEARNING_RATE.params.lr", config)),
+                                                  T_max=steps * epochs)
+    opt = paddle.optimizer.Momentum(learning_rate=lr, momentum=float(cfg.get("OPTIMIZER.params.momentum", config)),
+                                    parameters=net.parameters(),
+                                    weight_decay=paddle.regularizer.L2Decay(
+                                        float(cfg.get("OPTIMIZER.regularizer.factor", config))))
+    model.prepare(opt, paddle.nn.CrossEntropyLoss(), paddle.metric.Accuracy(topk=(1, 5)))
+
+    save_dir, start = Path(a.save_dir), 0
+    if a.resume:
+        found = latest_checkpoint(save_dir)
+        if found:
+            model.load(str(found[0]))  # weights, optimizer and the lr schedule's position
+            start = found[1]
+            print(f"resumed from {found[0]} ({start} of {epochs} epochs done)")
+        else:
+            print(f"--resume: no checkpoint in {save_dir}, starting fresh")
+    callbacks = [EpochCheckpoint(save_dir, start)]
+    try:
+        import visualdl  # noqa: F401
+
+        callbacks.append(paddle.callbacks.VisualDL(log_dir=a.log_dir))
+    except ImportError:
+        print("visualdl is not installed: no VisualDL logs (pip install visualdl); training goes on")
+    if start >= epochs:
+        print(f"{save_dir} already holds {start} epochs; nothing to train")
+    else:
+        model.fit(train_set, valid_set, epochs=epochs - start, batch_size=batch, shuffle=True, verbose=1,
+                  num_workers=a.num_workers, callbacks=callbacks)
+    out = config["model_save_dir"]
+    model.save(out)
+    write_text_atomic(f"{out}.json", json.dumps({**config, "arch": a.arch}, indent=2) + "\n")
+    print(f"saved {out}.pdparams (and .pdopt) and the config it was trained with, {out}.json")
+    return 0
+
+
+class EpochCheckpoint(paddle.callbacks.Callback):
+    """Saves `<save_dir>/<epoch>` after each epoch, numbering on from a resumed run."""
+
+    def __init__(self, save_dir: Path, offset: int):
+        super().__init__()
+        self.save_dir, self.offset = Path(save_dir), offset
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        self.model.save(str(self.save_dir / str(self.offset + epoch)))
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

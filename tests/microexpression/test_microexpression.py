@@ -1,0 +1,154 @@
+"""MicroExpression on PaddlePaddle: config, annotation splits, training with resume, evaluation,
+export, paddle.inference, ONNX and the Paddle-Lite fallback. Never imports TensorFlow."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+paddle = pytest.importorskip("paddle")
+
+from common import synthetic  # noqa: E402
+from common.cli import StageError  # noqa: E402
+from microexpression import annotate, config, evaluate, export, infer, train  # noqa: E402
+from microexpression import onnx as onnx_stage  # noqa: E402
+
+SMALL = ["--set", "image_shape=[3,32,32]", "--set", "batch_size=16", "--set", "epochs=1"]
+
+
+def test_config_keeps_the_original_values_and_overrides(tmp_path):
+    assert config.get("LEARNING_RATE.params.lr") == 0.00375
+    assert config.get("OPTIMIZER.regularizer.factor") == 1e-6
+    assert config.get("LABEL_MAP")[0] == "disgust" and config.get("LABEL_MAP")[6] == "fear"
+    (tmp_path / "c.json").write_text('{"epochs": 3, "LEARNING_RATE": {"params": {"lr": 0.01}}}')
+    c = config.load(str(tmp_path / "c.json"), ["batch_size=8", "total_images=17245"])
+    assert (c["epochs"], c["batch_size"], c["total_images"], config.get("LEARNING_RATE.params.lr", c)) == (3, 8, 17245, 0.01)
+    with pytest.raises(StageError, match="'LEARNING_RATE.params.rate'"):
+        config.load(None, ["LEARNING_RATE.params.rate=1"])
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = synthetic.make_casme2(tmp_path_factory.mktemp("casme"), subjects=5, clips_per_subject=7, frames_per_clip=3)
+    # One grayscale frame (kept, converted on load) and one broken file (listed, left out).
+    gray = next(root.glob("train/*/*.jpg"))
+    Image.open(gray).convert("L").save(gray)
+    (root / "valid" / "others" / "sub01_EP99_01_reg_img1.jpg").write_bytes(b"not a jpeg")
+    return root
+
+
+def _annotate(root, split, capsys):
+    capsys.readouterr()
+    annotate.main(["--data_root", str(root), "--split", split])
+    return capsys.readouterr().out
+
+
+def _subjects(root, mode):
+    return {line.split("/")[-1].split("_")[0] for line in (root / f"{mode}.txt").read_text().splitlines()}
+
+
+def test_annotate_splits_report_and_never_drop_silently(data, capsys):
+    out = _annotate(data, "random", capsys)
+    total = sum(len((data / f"{m}.txt").read_text().splitlines()) for m in ("train", "valid", "test"))
+    assert total == 105  # 5 x 7 x 3 frames; the broken file is left out and said so
+    assert "1 non-RGB converted on load; 1 unreadable left out" in out and "sub01_EP99_01_reg_img1.jpg" in out
+    out = _annotate(data, "subject", capsys)
+    assert "in more than one split: 0" in out
+    splits = [_subjects(data, m) for m in ("train", "valid", "test")]
+    assert not (splits[0] & splits[1] or splits[0] & splits[2] or splits[1] & splits[2])
+    out = _annotate(data, "folders", capsys)
+    line = (data / "train.txt").read_text().splitlines()[0]
+    path, label = line.split("\t")
+    assert path.startswith("train/") and config.get("LABEL_MAP")[int(label)] == path.split("/")[1]
+
+
+def test_dataset_eval_is_deterministic(data, capsys):
+    from microexpression.dataset import MicroExpression
+
+    _annotate(data, "folders", capsys)
+    valid = MicroExpression("valid", data, (3, 32, 32))
+    x1, y1 = valid[0]
+    x2, _ = valid[0]
+    assert x1.shape == [3, 32, 32] or tuple(x1.shape) == (3, 32, 32)
+    np.testing.assert_array_equal(np.asarray(x1), np.asarray(x2))
+    assert y1.dtype == np.int64
+
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory):
+    work = tmp_path_factory.mktemp("train")
+    annotate.main(["--data_root", str(data), "--split", "subject"])
+    args = ["--data_root", str(data), "--arch", "resnet18", "--save_dir", str(work / "chk"),
+            "--set", f"model_save_dir={work / 'out' / 'MicroExpression'}", *SMALL]
+    train.main(args)
+    return work, args
+
+
+@pytest.mark.slow
+def test_training_resumes_from_the_last_epoch(trained, capsys):
+    work, args = trained
+    assert (work / "chk" / "0.pdparams").is_file() and (work / "out" / "MicroExpression.pdparams").is_file()
+    capsys.readouterr()
+    train.main([*args, "--resume", "--set", "epochs=2"])
+    assert "resumed from" in capsys.readouterr().out
+    assert (work / "chk" / "1.pdparams").is_file()
+
+
+@pytest.mark.slow
+def test_evaluate_export_infer_onnx_and_msame_agree(trained, data, tmp_path, capsys):
+    work, _ = trained
+    model = str(work / "out" / "MicroExpression")
+    evaluate.main(["--model", model, "--data_root", str(data), "--plot", str(tmp_path / "cm.png")])
+    printed = capsys.readouterr().out
+    assert "top-1" in printed and "top-5" in printed and (tmp_path / "cm.png").is_file()
+    export.main(["--model", model, "--output", str(tmp_path / "infer" / "M")])
+    assert (tmp_path / "infer" / "M.json").is_file() and (tmp_path / "infer" / "M.pdiparams").is_file()
+    export.main(["--model", model, "--output", str(tmp_path / "legacy" / "M"), "--legacy"])
+    assert (tmp_path / "legacy" / "M.pdmodel").is_file()
+    # paddle.inference (both formats) against the dygraph network.
+    from microexpression.model import load_trained
+
+    _, net, _ = load_trained(model)
+    net.eval()
+    x = np.random.default_rng(0).normal(size=(2, 3, 32, 32)).astype(np.float32)
+    expected = net(paddle.to_tensor(x)).numpy()
+    for prefix in (tmp_path / "infer" / "M", tmp_path / "legacy" / "M"):
+        got = infer.run_predictor(infer.create_predictor(str(prefix)), x)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    onnx_stage.main(["--model", str(tmp_path / "infer" / "M"), "--output", str(tmp_path / "M.onnx"),
+                     "--image_shape", "3,32,32"])
+    assert "max relative difference" in capsys.readouterr().out
+    x[:1].tofile(tmp_path / "x.bin")
+    r = subprocess.run([sys.executable, "-m", "microexpression", "msame", "--model", str(tmp_path / "M.onnx"),
+                        "--input", str(tmp_path / "x.bin"), "--output", str(tmp_path / "out")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (ts,) = list((tmp_path / "out").iterdir())
+    np.testing.assert_allclose(np.fromfile(ts / "M_output_0.bin", np.float32), expected[0], rtol=1e-4,
+                               atol=1e-4 * np.abs(expected).max())
+
+
+def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_path):
+    from microexpression.model import build_network
+
+    imagenet = paddle.vision.models.resnet18(num_classes=1000)
+    paddle.save(imagenet.state_dict(), str(tmp_path / "resnet18.pdparams"))
+    net = build_network("resnet18", 7, str(tmp_path / "resnet18.pdparams"))
+    np.testing.assert_array_equal(net.conv1.weight.numpy(), imagenet.conv1.weight.numpy())
+    assert net.fc.weight.shape == [512, 7]
+    r = subprocess.run([sys.executable, "-m", "microexpression", "train", "--data_root", str(tmp_path),
+                        "--pretrained", str(tmp_path / "nope.pdparams")], capture_output=True, text=True)
+    assert r.returncode == 1
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "nope.pdparams" in errors[0]
+
+
+def test_lite_without_paddlelite_points_to_onnx():
+    r = subprocess.run([sys.executable, "-m", "microexpression", "lite"], capture_output=True, text=True)
+    assert r.returncode == 1 and "ONNX route" in r.stderr
+
+
+def test_this_process_never_imported_tensorflow():
+    assert "tensorflow" not in sys.modules
