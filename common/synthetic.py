@@ -298,6 +298,7 @@ def build_parser():
     s.add_argument("--subjects", type=int, default=8)
     s.add_argument("--clips_per_subject", type=int, default=7)
     s.add_argument("--frames_per_clip", type=int, default=6)
+    s.add_argument("--amplitude", type=float, default=0.45, help="expression strength (1 = a full expression)")
     add("preview", "a PNG grid of samples per class and identity")
     return p
 
@@ -315,7 +316,7 @@ def main(argv=None) -> int:
     elif a.layout == "lfw_bin":
         make_lfw_bin(a.out, a.pairs_per_fold, a.folds, a.identities, seed=a.seed)
     elif a.layout == "casme2":
-        make_casme2(a.out, a.subjects, a.clips_per_subject, a.frames_per_clip, seed=a.seed)
+        make_casme2(a.out, a.subjects, a.clips_per_subject, a.frames_per_clip, amplitude=a.amplitude, seed=a.seed)
     elif a.layout == "preview":
         make_preview(a.out, a.seed)
     print(f"wrote {a.layout} to {a.out} (synthetic data, seed {a.seed})")

@@ -13,6 +13,7 @@ STAGES = {
     "getAcc": "covpoolfer.getAcc",
     "classify": "covpoolfer.classify",
     "demo": "covpoolfer.demo",
+    "bench": "covpoolfer.bench",
 }
 
 

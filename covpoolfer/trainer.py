@@ -43,6 +43,36 @@ def predict(model, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]
     return {k: np.concatenate([o[k].numpy() for o in outs]) for k in outs[0]}
 
 
+def make_train_step(model, optimizer, centers, weight_decay: float, center_loss_factor: float,
+                    center_loss_alfa: float, update_centers: bool = True, jit: bool = False):
+    """One compiled training step (x, y) -> (total, ce, reg): softmax + weight decay + center loss,
+    the BiMap gradients projected to the Stiefel tangent space, Adam/..., then QR retraction."""
+    orth = [v for v in model.trainable_variables if "orth_weight" in v.name]
+    kernels = decayed_kernels(model)
+
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            out = model(x, training=True)
+            ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, out["logits"]))
+            reg = weight_decay * tf.add_n([tf.nn.l2_loss(k) for k in kernels])  # = wd·Σw²/2
+            prelogits = out["prelogits"]
+            centers_batch = tf.gather(centers, y)
+            center = tf.reduce_mean(tf.square(prelogits - centers_batch))
+            total = ce + reg + center_loss_factor * center
+        variables = model.trainable_variables
+        grads = tape.gradient(total, variables)
+        grads = [spd.stiefel_project(v, g) if any(v is o for o in orth) else g
+                 for g, v in zip(grads, variables, strict=True)]
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        for w in orth:  # retraction strictly after the optimizer step
+            spd.qr_retract(w)
+        if update_centers:  # facenet's fixed center loss: c_y -= (1 − alfa)(c_y − x)
+            centers.scatter_sub(tf.IndexedSlices((1 - center_loss_alfa) * (centers_batch - prelogits), y))
+        return total, ce, reg
+
+    return tf.function(step, jit_compile=jit)
+
+
 def train(args, train_dir, val_dir) -> None:
     from common.cli import setup_logging
 
@@ -90,32 +120,8 @@ def train(args, train_dir, val_dir) -> None:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
 
-    orth = [v for v in model.trainable_variables if "orth_weight" in v.name]
-    kernels = decayed_kernels(model)
-    wd, cl_factor, alfa = args.weight_decay, args.center_loss_factor, args.center_loss_alfa
-    update_centers = not args.frozen_centers
-
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            out = model(x, training=True)
-            ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, out["logits"]))
-            reg = wd * tf.add_n([tf.nn.l2_loss(k) for k in kernels])  # = wd·Σw²/2
-            prelogits = out["prelogits"]
-            centers_batch = tf.gather(centers, y)
-            center = tf.reduce_mean(tf.square(prelogits - centers_batch))
-            total = ce + reg + cl_factor * center
-        variables = model.trainable_variables
-        grads = tape.gradient(total, variables)
-        grads = [spd.stiefel_project(v, g) if any(v is o for o in orth) else g
-                 for g, v in zip(grads, variables, strict=True)]
-        optimizer.apply_gradients(zip(grads, variables, strict=True))
-        for w in orth:  # retraction strictly after the optimizer step
-            spd.qr_retract(w)
-        if update_centers:  # facenet's fixed center loss: c_y -= (1 − alfa)(c_y − x)
-            centers.scatter_sub(tf.IndexedSlices((1 - alfa) * (centers_batch - prelogits), y))
-        return total, ce, reg
-
-    step = tf.function(step, jit_compile=args.jit)
+    step = make_train_step(model, optimizer, centers, args.weight_decay, args.center_loss_factor,
+                           args.center_loss_alfa, not args.frozen_centers, args.jit)
     ds = iter(train_dataset(images, labels, args.batch_size, not args.no_augment, args.seed))
     writer = tf.summary.create_file_writer(log_dir)
     start_epoch = int(epoch_var.numpy())

@@ -15,6 +15,7 @@ STAGES = {
     "lite": "microexpression.lite",
     "msame": "common.msame",
     "demo": "microexpression.demo",
+    "bench": "microexpression.bench",
 }
 
 

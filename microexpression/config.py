@@ -21,6 +21,7 @@ CONFIG = {
     "epochs": 20,
     "batch_size": 32,
     "image_shape": [3, 224, 224],
+    "crop_scale": [0.08, 1.0],  # RandomResizedCrop's area range: Paddle's default, as the original
     "LEARNING_RATE": {"params": {"lr": 0.00375}},
     "OPTIMIZER": {"params": {"momentum": 0.9}, "regularizer": {"function": "L2", "factor": 0.000001}},
     "LABEL_MAP": ["disgust", "others", "sadness", "happiness", "surprise", "repression", "fear"],

@@ -36,10 +36,10 @@ def read_annotation(data_root: str | Path, mode: str, num_classes: int) -> list[
     return items
 
 
-def transforms(mode: str, image_shape, random_eval_crop: bool = False):
+def transforms(mode: str, image_shape, random_eval_crop: bool = False, crop_scale=(0.08, 1.0)):
     size = (int(image_shape[1]), int(image_shape[2]))
     if mode == "train":
-        steps = [T.RandomResizedCrop(size), T.RandomHorizontalFlip(0.5)]
+        steps = [T.RandomResizedCrop(size, scale=tuple(crop_scale)), T.RandomHorizontalFlip(0.5)]
     else:
         resize = int(round(size[0] * 256 / 224))  # 256 for the original 224
         steps = [T.Resize(resize), T.RandomCrop(size) if random_eval_crop else T.CenterCrop(size)]
@@ -50,12 +50,20 @@ class MicroExpression(paddle.io.Dataset):
     """(CHW float32 image, int64 label) pairs of one split."""
 
     def __init__(self, mode: str = "train", data_root: str | Path = "classification2",
-                 image_shape=(3, 224, 224), num_classes: int = 7, random_eval_crop: bool = False):
+                 image_shape=(3, 224, 224), num_classes: int = 7, random_eval_crop: bool = False,
+                 crop_scale=(0.08, 1.0)):
         super().__init__()
         if mode not in ("train", "valid", "test"):
             raise StageError(f"MicroExpression: expected mode train, valid or test, found '{mode}'")
         self.items = read_annotation(data_root, mode, num_classes)
-        self.transforms = transforms(mode, image_shape, random_eval_crop)
+        # Paddle's DataLoader reads in a thread that hangs, rather than stops, when __getitem__
+        # raises: so every file's header is checked here, where an error is one clear line.
+        for path, _ in self.items:
+            try:
+                Image.open(path).close()
+            except (OSError, ValueError) as err:
+                raise StageError(f"{path}: expected a readable image, found {err}") from None
+        self.transforms = transforms(mode, image_shape, random_eval_crop, crop_scale)
 
     def __getitem__(self, index):
         path, label = self.items[index]

@@ -22,11 +22,16 @@ from common.demo import run_stage, write_results
 def build_parser():
     p = parser("microexpression demo", __doc__.strip().splitlines()[0])
     p.add_argument("--workdir", default="demo_out/microexpression", help="folder for every artefact")
-    p.add_argument("--subjects", type=int, default=8)
+    p.add_argument("--subjects", type=int, default=24)
+    p.add_argument("--frames_per_clip", type=int, default=2, help="frames per clip (near-duplicates of each other)")
+    p.add_argument("--amplitude", type=float, default=0.9,
+                   help="expression strength of the synthetic frames (the data default 0.45 is subtler)")
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--image_size", type=int, default=64)
     p.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34", "resnet50"])
     p.add_argument("--learning_rate", type=float, default=0.02)
+    p.add_argument("--crop_min", type=float, default=0.6,
+                   help="smallest RandomResizedCrop area (the original's 0.08 leaves too little face at 64px)")
     p.add_argument("--seed", type=int, default=0)
     return p
 
@@ -39,13 +44,15 @@ def main(argv=None) -> int:
     work = Path(a.workdir)
     started = time.time()
     print(f"=== synthetic CASME II frames\n$ python -m common.synthetic casme2 --out {work / 'data'} "
-          f"--subjects {a.subjects} --seed {a.seed}", flush=True)
-    root = synthetic.make_casme2(work / "data", subjects=a.subjects, seed=a.seed)
+          f"--subjects {a.subjects} --frames_per_clip {a.frames_per_clip} --amplitude {a.amplitude} --seed {a.seed}",
+          flush=True)
+    root = synthetic.make_casme2(work / "data", subjects=a.subjects, frames_per_clip=a.frames_per_clip,
+                                 amplitude=a.amplitude, seed=a.seed)
     stage = lambda title, module, argv: run_stage("microexpression", title, module, argv)  # noqa: E731
     stage("annotate", annotate, ["--data_root", str(root), "--split", "subject", "--seed", str(a.seed)])
     model = work / "output" / "MicroExpression"
     sets = ["--set", f"image_shape=[3,{a.image_size},{a.image_size}]", "--set", f"epochs={a.epochs}",
-            "--set", "batch_size=16", "--set", f"LEARNING_RATE.params.lr={a.learning_rate}",
+            "--set", "batch_size=16", "--set", f"crop_scale=[{a.crop_min},1.0]", "--set", f"LEARNING_RATE.params.lr={a.learning_rate}",
             "--set", f"model_save_dir={model}"]
     stage("train", train, ["--data_root", str(root), "--arch", a.arch, "--save_dir", str(work / "chk_points"),
                            "--log_dir", str(work / "visualdl_log"), "--seed", str(a.seed), *sets])
@@ -59,7 +66,8 @@ def main(argv=None) -> int:
     stage("onnx", onnx, ["--model", str(infer_prefix), "--output", str(work / "onnx" / "MicroExpression.onnx"),
                          "--image_shape", f"3,{a.image_size},{a.image_size}"])
     top1, top5, _, names, count = evaluate.scores(str(model), root)
-    results = {"data": f"synthetic CASME II, {a.subjects} subjects, subject split, seed {a.seed}",
+    results = {"data": f"synthetic CASME II, {a.subjects} subjects, amplitude {a.amplitude}, subject split, "
+                       f"seed {a.seed}",
                "test_images": count, "top1": top1, "top5": top5, "chance_top1": 1 / len(names),
                "arch": a.arch, "image_size": a.image_size, "epochs": a.epochs,
                "total_seconds": time.time() - started,

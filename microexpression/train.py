@@ -66,7 +66,7 @@ def _train(a, config) -> int:
     paddle.seed(a.seed)
     np.random.seed(a.seed)
     shape, classes = config["image_shape"], config["num_classes"]
-    train_set = MicroExpression("train", a.data_root, shape, classes)
+    train_set = MicroExpression("train", a.data_root, shape, classes, crop_scale=config["crop_scale"])
     valid_set = MicroExpression("valid", a.data_root, shape, classes, a.random_eval_crop)
     epochs, batch = int(config["epochs"]), int(config["batch_size"])
     # The original: total_images // batch_size per epoch. Derived from the data, the count is the

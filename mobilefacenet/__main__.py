@@ -15,6 +15,7 @@ STAGES = {
     "msame": "common.msame",
     "calculate_om_acc": "mobilefacenet.calculate_om_acc",
     "demo": "mobilefacenet.demo",
+    "bench": "mobilefacenet.bench",
 }
 
 

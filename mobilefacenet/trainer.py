@@ -35,6 +35,31 @@ def dataset_size(files: list[str], num_classes: int | None) -> tuple[int, int]:
     return images, int(num_classes or classes)
 
 
+def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision: bool = False):
+    """One compiled step (x, y) -> (total, ce, acc): margin softmax + weight decay + the repos'
+    prelogit-norm penalty, loss-scaled under mixed precision."""
+    variables = model.trainable_variables + head.trainable_variables
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            prelogits = model(x, training=True)
+            logits = head(prelogits, y)
+            ce = margin_loss(logits, y)
+            reg = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
+            # The repos' prelogit penalty: mean over the batch of ||(|x| + 1e-4)||_1.
+            norm = tf.reduce_mean(tf.reduce_sum(tf.abs(tf.cast(prelogits, tf.float32)) + 1e-4, axis=1))
+            total = ce + tf.cast(reg, tf.float32) + norm_factor * norm
+            scaled = optimizer.scale_loss(total) if mixed_precision else total
+        grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(head.cosine(prelogits), 1, output_type=tf.int32), y),
+                                     tf.float32))
+        return total, ce, acc
+
+    return step
+
+
 def train(args) -> None:
     from common.cli import setup_logging
 
@@ -77,25 +102,7 @@ def train(args) -> None:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
 
-    variables = model.trainable_variables + head.trainable_variables
-    norm_factor = args.prelogit_norm_factor
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            prelogits = model(x, training=True)
-            logits = head(prelogits, y)
-            ce = margin_loss(logits, y)
-            reg = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
-            # The repos' prelogit penalty: mean over the batch of ||(|x| + 1e-4)||_1.
-            norm = tf.reduce_mean(tf.reduce_sum(tf.abs(tf.cast(prelogits, tf.float32)) + 1e-4, axis=1))
-            total = ce + tf.cast(reg, tf.float32) + norm_factor * norm
-            scaled = optimizer.scale_loss(total) if args.mixed_precision else total
-        grads = tape.gradient(scaled, variables)
-        optimizer.apply_gradients(zip(grads, variables, strict=True))
-        acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(head.cosine(prelogits), 1, output_type=tf.int32), y),
-                                     tf.float32))
-        return total, ce, acc
+    step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision)
 
     ds = iter(tfrecord_dataset(args.tfrecords, args.train_batch_size, shuffle=args.shuffle_buffer,
                                seed=args.seed))

@@ -29,8 +29,8 @@ def build_parser():
     p.add_argument("--images_per_identity", type=int, default=12)
     p.add_argument("--lfw_identities", type=int, default=60)
     p.add_argument("--depth", type=int, default=10, choices=[4, 10, 20, 36, 64])
-    p.add_argument("--base_steps", type=int, default=120)
-    p.add_argument("--pfe_steps", type=int, default=100)
+    p.add_argument("--base_steps", type=int, default=100)
+    p.add_argument("--pfe_steps", type=int, default=80)
     p.add_argument("--seed", type=int, default=0)
     return p
 

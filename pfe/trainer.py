@@ -113,6 +113,23 @@ def train_base(args) -> None:
     log.info("base checkpoints in %s", run_dir)
 
 
+def make_head_step(base, head, optimizer):
+    """One compiled step (x, y) -> loss of the uncertainty head: the base runs frozen (BN on its
+    moving statistics) and only the head's weights move, by the MLS loss plus its weight decay."""
+    variables = head.trainable_variables
+
+    @tf.function
+    def step(x, y):
+        out = base(x, training=False)
+        with tf.GradientTape() as tape:
+            log_sigma_sq = head(out["conv_final"], training=True)
+            loss = mls_loss(out["mu"], log_sigma_sq, y) + tf.add_n(head.losses)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        return loss
+
+    return step
+
+
 def train_uncertainty(args) -> None:
     """The uncertainty head with the MLS loss on class-balanced batches; the base stays frozen."""
     setup_logging()
@@ -131,17 +148,7 @@ def train_uncertainty(args) -> None:
                              args.weight_decay, args.bn_decay)
     opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9)
     ckpt, manager = _checkpointing(base, head, opt, run_dir)
-    variables = head.trainable_variables
-
-    @tf.function
-    def step(x, y):
-        out = base(x, training=False)  # frozen, BN on its moving statistics
-        with tf.GradientTape() as tape:
-            log_sigma_sq = head(out["conv_final"], training=True)
-            loss = mls_loss(out["mu"], log_sigma_sq, y) + tf.add_n(head.losses)
-        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        return loss
-
+    step = make_head_step(base, head, opt)
     ds = image_dataset(paths, labels, balanced_indices(labels, args.num_classes_per_batch, args.images_per_class,
                                                        args.seed), flip=True, seed=args.seed)
     writer = tf.summary.create_file_writer(str(args.logs_dir).rstrip("/") + f"/{run_dir.name}")

@@ -1,11 +1,13 @@
-"""`make bench`: CovPoolFER inference and training speed against this machine's matmul rate.
+"""`make bench`: inference and training speed of every model against this machine's matmul rate.
 
-    python scripts/bench.py [--quick] [--out docs/benchmarks.md]
+    python scripts/bench.py [--quick] [--models covpoolfer,pfe,...] [--out docs/benchmarks.md]
 
-Rows: inference through the portable msame backend (TensorFlow frozen graph) at batch 1 and
-128, ms per batch and per image; one training step at batch 128 (--quick: 32) after warm-up,
-with the share of step time spent in the eigendecompositions. The reference rate is a float32
-matrix multiply timed in the same run. Weights are untrained: speed does not depend on them.
+Each model's `bench` stage runs in its own process (TensorFlow and Paddle never share one) and
+returns its rows: ms per batch and per image, images/s, the process's peak resident memory
+during the row, FLOPs per image counted from the graph and the GFLOP/s they imply. The
+reference is the best float32 matrix-multiply rate measured in this run (NumPy, TensorFlow,
+Paddle); each row shows its share of it. The table goes between the markers of
+docs/benchmarks.md (the rest of that file, e.g. before/after notes, is kept) and to a JSON file.
 """
 
 from __future__ import annotations
@@ -13,107 +15,107 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from common.bench import TABLE_HEADER, format_row, machine, numpy_matmul_gflops  # noqa: E402
+from common.cli import write_text_atomic  # noqa: E402
+
+MODELS = ("covpoolfer", "pfe", "mobilefacenet", "microexpression")
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+ORIGINAL = """Published figures, for comparison (their hardware, their batch):
+
+| model | what | original figure |
+|---|---|---|
+| CovPoolFER | training step, batch 128 | 2.902 s (Ascend 910), 3.220 s (GPU) |
+| CovPoolFER | inference, om of batch 128 on Ascend 310 | 31.09 ms (README words it per image) |
+| PFE | inference, batch 1, Ascend 310 | 18.62 ms per image |
+| MobileFaceNet | inference, batch 1, phone CPU (paper) | 24 ms per image |
+"""
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
-    import tensorflow as tf
-
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    (a @ b).numpy()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        (a @ b).numpy()
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
-
-
-def timed(fn, repeats: int) -> float:
-    fn()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return (time.perf_counter() - start) / repeats * 1000
+def run_model(model: str, quick: bool, tmp: Path) -> dict:
+    out = tmp / f"{model}.json"
+    cmd = [sys.executable, "-m", model, "bench", "--json", str(out)] + (["--quick"] if quick else [])
+    print(f"\n=== {model}: {' '.join(cmd[1:])}", flush=True)
+    start = time.time()
+    r = subprocess.run(cmd, cwd=ROOT)
+    if r.returncode != 0:
+        raise SystemExit(f"error: {model} bench failed (exit {r.returncode})")
+    result = json.loads(out.read_text())
+    result["seconds"] = time.time() - start
+    return result
 
 
-def covpoolfer_rows(quick: bool, tmp: Path) -> list[dict]:
-    import tensorflow as tf
-
-    from common.modelspec import TensorSpec
-    from common.msame import load_backend
-    from common.tf.freeze import freeze, write_frozen
-    from common.tf.spd import covariance_pool
-    from covpoolfer.models import build_model
-    from covpoolfer.trainer import make_optimizer
-
-    model = build_model("covpoolnet2", apply_dropout=False)
-    rows = []
-    for batch in (1, 128):
-        gd, spec = freeze(lambda x: tf.argmax(model(x, training=False)["logits"], -1, output_type=tf.int32),
-                          [TensorSpec("inputImage", [batch, 100, 100, 3])], ["output"])
-        pb = write_frozen(gd, spec, tmp / f"CovPoolFER_b{batch}.pb")
-        backend = load_backend(pb)
-        x = np.random.default_rng(0).uniform(0, 255, (batch, 100, 100, 3)).astype(np.float32)
-        ms = timed(lambda b=backend, x=x: b([x]), 2 if quick else 10)
-        rows.append(dict(model="CovPoolFER", what=f"inference, TF frozen graph (msame portable), batch {batch}",
-                         ms_batch=ms, ms_image=ms / batch, images_s=1000 * batch / ms))
-    batch = 32 if quick else 128
-    opt = make_optimizer("ADAM", 0.005)
-    x = tf.random.uniform((batch, 100, 100, 3), 0, 255)
-    y = tf.random.uniform((batch,), 0, 7, tf.int32)
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                y, model(x, training=True)["logits"]))
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        return loss
-
-    ms = timed(lambda: step().numpy(), 2 if quick else 5)
-    c = covariance_pool(tf.random.normal((batch, 144, 256)))
-    # The step runs one eigh of [B,128,128] (ReEig+LogEig fused); its backward reuses the factors.
-    eig = timed(lambda: tf.linalg.eigh(c[:, :128, :128])[0].numpy(), 3)
-    rows.append(dict(model="CovPoolFER", what=f"training step, batch {batch}", ms_batch=ms,
-                     ms_image=ms / batch, images_s=1000 * batch / ms, eig_share=eig / ms))
-    return rows
+def render(results: dict, numpy_rate: float, reference: float, command: str, versions: list[str]) -> str:
+    rates = ", ".join([f"NumPy {numpy_rate:.1f}"] + [f"{r['framework']} {r['matmul_gflops']:.1f}"
+                                                      for r in results.values()])
+    devices = sorted({r["device"] for r in results.values()})
+    lines = [f"Measured {date.today()} on {machine()} (devices used: {', '.join(devices)}); "
+             f"{', '.join(versions)}; Python {platform.python_version()}. Command: `{command}`.", "",
+             f"float32 matmul rate measured in the same run, GFLOP/s: {rates}. Reference (the best): "
+             f"**{reference:.1f} GFLOP/s**; \"of matmul\" is each row's GFLOP/s over it.", "",
+             "Untrained weights and random inputs (speed does not depend on them). Peak RSS is the "
+             "benchmark process's high-water mark during the row. Training FLOPs are counted from the "
+             "step's graph (forward and backward), except where the note says otherwise.", "", TABLE_HEADER]
+    for result in results.values():
+        lines += [format_row(row, reference) for row in result["rows"]]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer repeats, training at batch 32")
-    p.add_argument("--out", default="docs/benchmarks.md")
+    p.add_argument("--quick", action="store_true", help="fewer repeats (under 5 minutes on 2 CPU cores)")
+    p.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ",".join(MODELS))
+    p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     a = p.parse_args(argv)
-    import tempfile
-
-    import tensorflow as tf
-
-    rate = matmul_gflops(1024 if a.quick else 2048)
+    models = [m.strip() for m in a.models.split(",") if m.strip()]
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        p.error(f"--models: expected names from {','.join(MODELS)}, found {','.join(unknown)}")
+    started = time.time()
+    numpy_rate = numpy_matmul_gflops(1024 if a.quick else 2048)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = covpoolfer_rows(a.quick, Path(tmp))
-    header = (f"Benchmarks: {platform.processor() or platform.machine()}, {platform.system()}, "
-              f"TensorFlow {tf.__version__}, {date.today()}, `python scripts/bench.py"
-              f"{' --quick' if a.quick else ''}`. float32 matmul rate measured in the same run: "
-              f"{rate:.1f} GFLOP/s. Untrained weights; synthetic inputs.")
-    lines = [header, "", "| model | what | ms/batch | ms/image | images/s | eigh share of step |",
-             "|---|---|---|---|---|---|"]
-    for r in rows:
-        share = f"{r['eig_share']:.1%}" if "eig_share" in r else ""
-        lines.append(f"| {r['model']} | {r['what']} | {r['ms_batch']:.1f} | {r['ms_image']:.2f} | "
-                     f"{r['images_s']:.1f} | {share} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
+        results = {m: run_model(m, a.quick, Path(tmp)) for m in models}
+    reference = max([numpy_rate] + [r["matmul_gflops"] for r in results.values()])
+    from importlib.metadata import version
+
+    versions = [f"{pkg} {version(pkg)}" for pkg in ("tensorflow", "tensorflow-cpu", "paddlepaddle", "onnxruntime", "numpy")
+                if _installed(pkg)]
+    command = "python scripts/bench.py" + (" --quick" if a.quick else "") + \
+              ("" if models == list(MODELS) else f" --models {','.join(models)}")
+    table = render(results, numpy_rate, reference, command, versions)
+    print("\n" + table + f"\nbench took {time.time() - started:.0f} s")
+
     out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("# Benchmarks\n\n" + text)
-    out.with_suffix(".json").write_text(json.dumps({"matmul_gflops": rate, "rows": rows}, indent=2))
+    text = out.read_text() if out.is_file() else f"# Benchmarks\n\n{START}\n{END}\n\n{ORIGINAL}"
+    if START not in text or END not in text:
+        text = f"{text.rstrip()}\n\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    write_text_atomic(out, f"{head}{START}\n{table}{END}{tail}")
+    payload = {"date": str(date.today()), "machine": machine(), "command": command, "versions": versions,
+               "numpy_matmul_gflops": numpy_rate, "reference_gflops": reference, "models": results}
+    write_text_atomic(out.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {out} and {out.with_suffix('.json')}")
     return 0
+
+
+def _installed(pkg: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version(pkg)
+        return True
+    except PackageNotFoundError:
+        return False
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ def steps(out: Path):
     yield "covpoolfer demo", [py, "-m", "covpoolfer", "demo", "--workdir", str(out / "covpoolfer")]
     yield "mobilefacenet demo", [py, "-m", "mobilefacenet", "demo", "--workdir", str(out / "mobilefacenet")]
     yield "pfe demo", [py, "-m", "pfe", "demo", "--workdir", str(out / "pfe")]
+    yield "microexpression demo", [py, "-m", "microexpression", "demo", "--workdir", str(out / "microexpression")]
 
 
 def main(argv=None) -> int:

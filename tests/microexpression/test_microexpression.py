@@ -152,3 +152,32 @@ def test_lite_without_paddlelite_points_to_onnx():
 
 def test_this_process_never_imported_tensorflow():
     assert "tensorflow" not in sys.modules
+
+
+def _one_line(*argv):
+    r = subprocess.run([sys.executable, "-m", "microexpression", *argv], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stderr[-2000:]
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, r.stderr[-2000:]
+    return errors[0]
+
+
+def test_empty_class_folder_is_one_line(tmp_path):
+    for split in ("train", "valid", "test"):
+        (tmp_path / split / "happiness").mkdir(parents=True)
+        Image.new("RGB", (40, 40)).save(tmp_path / split / "happiness" / "sub01_a.jpg")
+    (tmp_path / "valid" / "fear").mkdir()
+    line = _one_line("annotate", "--data_root", str(tmp_path))
+    assert "fear" in line and "found none" in line
+
+
+def test_corrupt_image_in_an_annotation_is_one_line(tmp_path):
+    for split in ("train", "valid"):
+        (tmp_path / split / "happiness").mkdir(parents=True)
+        Image.new("RGB", (40, 40)).save(tmp_path / split / "happiness" / "ok.jpg")
+        (tmp_path / f"{split}.txt").write_text(f"{split}/happiness/ok.jpg\t3\n{split}/happiness/bad.jpg\t3\n")
+        (tmp_path / split / "happiness" / "bad.jpg").write_bytes(b"\xff\xd8 truncated")
+    line = _one_line("train", "--data_root", str(tmp_path), "--arch", "resnet18", "--save_dir", str(tmp_path / "c"),
+                     "--set", "image_shape=[3,32,32]", "--set", "epochs=1", "--set", "batch_size=2",
+                     "--set", f"model_save_dir={tmp_path / 'o' / 'M'}")
+    assert "bad.jpg" in line

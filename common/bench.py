@@ -1,0 +1,141 @@
+"""Timing, peak memory and the row format shared by the per-model benchmarks (`make bench`).
+
+Framework-free: each model's `bench` stage imports its own framework and hands plain callables
+here. A row is a dict; `scripts/bench.py` gathers the rows of every model into one table.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def reset_peak_rss() -> bool:
+    """Resets the process's peak resident size (Linux: "5" to clear_refs); False where it can't."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mib() -> float:
+    """The process's peak resident memory since start or the last `reset_peak_rss`, in MiB."""
+    try:
+        found = re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text())
+        if found:
+            return int(found.group(1)) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_ms(fn, repeats: int, warmup: int = 1) -> float:
+    """Median wall time of `fn()` in ms over `repeats` calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(max(repeats, 1)):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times))
+
+
+def measure(model: str, kind: str, backend: str, batch: int, fn, repeats: int, flops_per_image: float,
+            warmup: int = 1, **extra) -> dict:
+    """Runs `fn` (one batch of inference or one training step) and returns the table row.
+
+    `flops_per_image` is counted from the graph: the forward pass for inference, the whole
+    step divided by the batch for training.
+    """
+    reset_peak_rss()
+    ms = time_ms(fn, repeats, warmup)
+    row = dict(model=model, kind=kind, backend=backend, batch=batch, ms_batch=ms, ms_image=ms / batch,
+               images_s=1000 * batch / ms, peak_mib=peak_rss_mib(), gflop_image=flops_per_image / 1e9,
+               gflops=flops_per_image * batch / ms / 1e6, repeats=repeats)
+    row.update(extra)
+    print(format_row(row), flush=True)
+    return row
+
+
+def format_row(r: dict, reference_gflops: float | None = None) -> str:
+    ratio = f"{r['gflops'] / reference_gflops:.0%}" if reference_gflops else ""
+    note = r.get("note", "")
+    return (f"| {r['model']} | {r['kind']} | {r['backend']} | {r['batch']} | {r['ms_batch']:.1f} | "
+            f"{r['ms_image']:.2f} | {r['images_s']:.1f} | {r['peak_mib']:.0f} | {r['gflop_image']:.3f} | "
+            f"{r['gflops']:.1f} | {ratio} | {note} |")
+
+
+TABLE_HEADER = ("| model | kind | backend | batch | ms/batch | ms/image | images/s | peak RSS MiB | GFLOP/image "
+                "| GFLOP/s | of matmul | note |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def numpy_matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """float32 matrix-multiply rate through NumPy's BLAS, GFLOP/s (2n³ per product)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((n, n), np.float32), rng.standard_normal((n, n), np.float32)
+    ms = time_ms(lambda: a @ b, repeats)
+    return 2 * n**3 / ms / 1e6
+
+
+def machine() -> str:
+    name = platform.processor() or platform.machine()
+    try:
+        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        name = found.group(1).strip() if found else name
+    except OSError:
+        pass
+    import os
+
+    return f"{name}, {len(os.sched_getaffinity(0))} cores available, {platform.system()}"
+
+
+def write_json(path: str | Path, payload: dict) -> None:
+    from common.cli import write_text_atomic
+
+    write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
+
+
+def stage_main(prog: str, doc: str, rows, argv=None) -> int:
+    """The `<model> bench [--quick] [--json FILE]` stage around a model's `rows(quick) -> dict`."""
+    from common.cli import parser
+
+    p = parser(prog, doc.strip().splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer repeats; the batch sizes stay the original's")
+    p.add_argument("--json", help="also write the rows (and the framework's matmul rate) to this file")
+    a = p.parse_args(argv)
+    result = rows(a.quick)
+    print(f"{result['framework']} float32 matmul on {result['device']}: {result['matmul_gflops']:.1f} GFLOP/s")
+    if a.json:
+        write_json(a.json, result)
+    return 0
+
+
+def onnx_flops(path: str | Path) -> float:
+    """FLOPs of one run of an ONNX model with static shapes, counted from its graph: 2 per
+    multiply-add of Conv, Gemm and MatMul (the ops that dominate every model here)."""
+    import onnx
+
+    model = onnx.shape_inference.infer_shapes(onnx.load(str(path)))
+    shapes = {}
+    for v in [*model.graph.input, *model.graph.value_info, *model.graph.output]:
+        shapes[v.name] = [d.dim_value for d in v.type.tensor_type.shape.dim]
+    for t in model.graph.initializer:
+        shapes[t.name] = list(t.dims)
+    total = 0.0
+    for node in model.graph.node:
+        if node.op_type == "Conv":
+            weight, out = shapes[node.input[1]], shapes[node.output[0]]
+            total += 2 * float(np.prod(out)) * float(np.prod(weight[1:]))  # weight: [Cout, Cin/g, kh, kw]
+        elif node.op_type in ("Gemm", "MatMul"):
+            b, out = shapes[node.input[1]], shapes[node.output[0]]
+            trans_b = any(at.name == "transB" and at.i for at in node.attribute)
+            total += 2 * float(np.prod(out)) * (b[-1] if trans_b else b[-2])  # the inner dimension
+    return total

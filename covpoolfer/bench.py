@@ -1,0 +1,74 @@
+"""Speed of CovPoolFER: frozen-graph inference at batch 1 and 128, a training step at batch 128.
+
+    covpoolfer bench [--quick] [--json rows.json]
+
+Untrained covpoolnet2 weights and random inputs (speed does not depend on them). The training
+row runs the trainer's own compiled step (softmax + centre loss + weight decay, Stiefel
+projection, Adam, QR retraction) and reports the share of it spent in the fused ReEig+LogEig
+eigendecomposition, forward and backward. There is no ONNX row: SelfAdjointEigV2 does not
+convert. `scripts/bench.py` (`make bench`) gathers these rows with the other models'.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+
+def rows(quick: bool, train_batch: int = 128) -> dict:
+    """Rows plus TensorFlow's matmul rate on the same device."""
+    import tensorflow as tf
+
+    from common.bench import measure, time_ms
+    from common.modelspec import TensorSpec
+    from common.tf import spd
+    from common.tf.bench import device_name, function_flops, inference_rows, matmul_gflops
+    from covpoolfer.models import build_model
+    from covpoolfer.trainer import make_optimizer, make_train_step
+
+    model = build_model("covpoolnet2", apply_dropout=False)
+
+    def serve(x):
+        return tf.argmax(model(x, training=False)["logits"], -1, output_type=tf.int32)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = inference_rows("CovPoolFER", serve, [TensorSpec("inputImage", [None, 100, 100, 3])], ["output"],
+                             (1, 128), Path(tmp), 3 if quick else 10, onnx=False)
+
+    centers = tf.Variable(tf.zeros([7, model.output["prelogits"].shape[-1]]), trainable=False)
+    step = make_train_step(model, make_optimizer("ADAM", 0.001), centers, 5e-4, 0.01, 0.95)
+    x = tf.random.uniform((train_batch, 100, 100, 3), 0, 255)
+    y = tf.random.uniform((train_batch,), 0, 7, tf.int32)
+    flops = function_flops(step, tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(y.shape, tf.int32))
+
+    # The eigendecomposition work of one step: the fused ReEig+LogEig on [B,128,128], both ways.
+    c = tf.Variable(spd.covariance_pool(tf.random.normal((train_batch, 144, 128))))
+
+    @tf.function
+    def eig_forward_backward():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(spd.reeig_logeig(c))
+        return tape.gradient(loss, c)
+
+    eig_ms = time_ms(lambda: eig_forward_backward().numpy(), 3 if quick else 5)
+    repeats = 1 if quick else 5
+    row = measure("CovPoolFER", "training", f"tensorflow {tf.__version__} tf.function", train_batch,
+                  lambda: step(x, y)[0].numpy(), repeats, flops / train_batch)
+    row["eig_share"] = eig_ms / row["ms_batch"]
+    row["note"] = f"eigh {row['eig_share']:.0%} of the step (not in the FLOP count)"
+    out.append(row)
+    return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
+            "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": out}
+
+
+def main(argv=None) -> int:
+    from common.bench import stage_main
+
+    return stage_main("covpoolfer bench", __doc__, rows, argv)
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,97 @@
+"""Speed of MicroExpression (ResNet50 at 224, the original): paddle.inference and ONNX Runtime
+inference at batch 1 and 32, and a hapi training step at the original batch of 32.
+
+    microexpression bench [--quick] [--json rows.json]
+
+Untrained weights and random inputs. FLOPs are counted from the ONNX graph (Conv, Gemm).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+SHAPE = [3, 224, 224]
+BATCH = 32
+
+
+def rows(quick: bool) -> dict:
+    """Rows plus Paddle's matmul rate on the same device."""
+    import os
+
+    import paddle
+    import paddle2onnx
+
+    from common.bench import measure, time_ms
+    from common.msame import onnx_backend
+    from microexpression.infer import create_predictor, run_predictor
+    from microexpression.model import build_network, input_spec
+
+    paddle.seed(0)
+    threads = len(os.sched_getaffinity(0))
+    net = build_network("resnet50")
+    model = paddle.Model(net, inputs=input_spec(SHAPE), labels=[paddle.static.InputSpec([-1, 1], "int64", "label")])
+    model.prepare(paddle.optimizer.Momentum(learning_rate=0.00375, momentum=0.9, parameters=net.parameters(),
+                                            weight_decay=paddle.regularizer.L2Decay(1e-6)),
+                  paddle.nn.CrossEntropyLoss())
+    paddle_version = f"paddle {paddle.__version__}"
+    out = []
+    rng = np.random.default_rng(0)
+    repeats = 3 if quick else 10
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = str(Path(tmp) / "MicroExpression")
+        model.save(prefix, training=False)
+        onnx_path = Path(tmp) / "MicroExpression.onnx"
+        paddle2onnx.export(prefix + ".json", prefix + ".pdiparams", str(onnx_path), opset_version=11,
+                           optimize_tool="None")
+        predictor = create_predictor(prefix, threads)
+        session = onnx_backend(onnx_path)
+        for batch in (1, BATCH):
+            x = rng.normal(size=(batch, *SHAPE)).astype(np.float32)
+            flops = _static_flops(onnx_path, batch, Path(tmp)) / batch
+            out.append(measure("MicroExpression", "inference", f"{paddle_version} paddle.inference", batch,
+                               lambda x=x: run_predictor(predictor, x), repeats, flops))
+            out.append(measure("MicroExpression", "inference", session.name, batch, lambda x=x: session([x]),
+                               repeats, flops))
+
+    x = paddle.to_tensor(rng.normal(size=(BATCH, *SHAPE)).astype(np.float32))
+    y = paddle.to_tensor(rng.integers(0, 7, (BATCH, 1)))
+    net.train()
+    # A training step costs about three forward passes (forward, input and weight gradients).
+    out.append(measure("MicroExpression", "training", f"{paddle_version} hapi train_batch", BATCH,
+                       lambda: model.train_batch([x], [y]), 1 if quick else 3, 3 * flops,
+                       note="FLOPs = 3x forward"))
+
+    n = 1024 if quick else 2048
+    a, b = paddle.randn([n, n]), paddle.randn([n, n])
+    rate = 2 * n**3 / time_ms(lambda: paddle.matmul(a, b).numpy(), 5) / 1e6
+    device = "GPU" if paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() else "CPU"
+    return {"framework": paddle_version, "device": device, "matmul_gflops": rate, "rows": out}
+
+
+def _static_flops(onnx_path: Path, batch: int, tmp: Path) -> float:
+    """FLOPs of the ONNX graph with its dynamic batch fixed to `batch`."""
+    import onnx
+
+    from common.bench import onnx_flops
+
+    m = onnx.load(str(onnx_path))
+    m.graph.input[0].type.tensor_type.shape.dim[0].dim_value = batch
+    fixed = tmp / f"b{batch}.onnx"
+    onnx.save(m, str(fixed))
+    return onnx_flops(fixed)
+
+
+def main(argv=None) -> int:
+    from common.bench import stage_main
+
+    return stage_main("microexpression bench", __doc__, rows, argv)
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

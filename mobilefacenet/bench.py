@@ -1,0 +1,63 @@
+"""Speed of MobileFaceNet (paper variant): frozen-graph and ONNX inference, a training step.
+
+    mobilefacenet bench [--quick] [--json rows.json]
+
+Inference at batch 1 (the om's batch; the paper's phone figure is 24 ms) and 64, through the
+TensorFlow frozen graph (float16 `the_outputs`, as ckpt2pb writes it) and its ONNX Runtime
+conversion. Training: the trainer's own step at the original batch of 64 with a CosFace head
+over MS1M's 85,742 identities. Untrained weights and random inputs.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+MS1M_IDENTITIES = 85742
+
+
+def rows(quick: bool) -> dict:
+    """Rows plus TensorFlow's matmul rate on the same device."""
+    import tensorflow as tf
+
+    from common.bench import measure
+    from common.modelspec import TensorSpec
+    from common.tf.bench import device_name, function_flops, inference_rows, matmul_gflops
+    from common.tf.margin import MarginHead
+    from mobilefacenet.nets.mobilefacenet import build_model, l2_normalize
+    from mobilefacenet.trainer import make_train_step
+
+    model = build_model("paper")
+
+    def serve(x):
+        return tf.cast(l2_normalize(model(x, training=False)), tf.float16)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = inference_rows("MobileFaceNet", serve, [TensorSpec("Placeholder", [None, 112, 112, 3])],
+                             ["the_outputs"], (1, 64), Path(tmp), 5 if quick else 20)
+
+    batch = 64
+    head = MarginHead(MS1M_IDENTITIES, "cosface", name="margin_head")
+    head.build((None, 128))
+    step = make_train_step(model, head, tf.keras.optimizers.Adam(0.01), 1e-5)
+    x = tf.random.uniform((batch, 112, 112, 3), -1, 1)
+    y = tf.random.uniform((batch,), 0, MS1M_IDENTITIES, tf.int32)
+    flops = function_flops(step, tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(y.shape, tf.int32))
+    out.append(measure("MobileFaceNet", "training", f"tensorflow {tf.__version__} tf.function", batch,
+                       lambda: step(x, y)[0].numpy(), 2 if quick else 5, flops / batch,
+                       note=f"CosFace over {MS1M_IDENTITIES} identities"))
+    return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
+            "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": out}
+
+
+def main(argv=None) -> int:
+    from common.bench import stage_main
+
+    return stage_main("mobilefacenet bench", __doc__, rows, argv)
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,64 @@
+"""Speed of PFE (sphere64, the original): frozen-graph and ONNX inference, a head-training step.
+
+    pfe bench [--quick] [--json rows.json]
+
+Inference at batch 1 (the om's batch, the original's 18.62 ms per image) and 16, through the
+TensorFlow frozen graph and its ONNX Runtime conversion (mu and sigma_sq out). Training: the
+trainer's own step at the original batch of 64 identities x 4 images, the base frozen and the
+uncertainty head learning by MLS. Untrained weights and random inputs.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+DEPTH = 64  # the original sphere64
+
+
+def rows(quick: bool) -> dict:
+    """Rows plus TensorFlow's matmul rate on the same device."""
+    import tensorflow as tf
+
+    from common.bench import measure
+    from common.modelspec import TensorSpec
+    from common.tf.bench import device_name, function_flops, inference_rows, matmul_gflops
+    from pfe.models.sphere_net import build_base
+    from pfe.models.uncertainty import build_uncertainty
+    from pfe.trainer import make_head_step
+
+    base = build_base(DEPTH)
+    head = build_uncertainty(base.output["conv_final"].shape[-1])
+
+    def serve(x):
+        out = base(x, training=False)
+        return out["mu"], tf.exp(head(out["conv_final"], training=False))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = inference_rows("PFE", serve, [TensorSpec("input", [None, 112, 96, 3])], ["mu", "sigma_sq"],
+                             (1, 16), Path(tmp), 3 if quick else 10)
+
+    identities, per_identity = 64, 4
+    batch = identities * per_identity
+    step = make_head_step(base, head, tf.keras.optimizers.SGD(1e-3, momentum=0.9))
+    x = tf.random.uniform((batch, 112, 96, 3), -1, 1)
+    y = tf.repeat(tf.range(identities), per_identity)
+    flops = function_flops(step, tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(y.shape, tf.int32))
+    out.append(measure("PFE", "training", f"tensorflow {tf.__version__} tf.function", batch,
+                       lambda: step(x, y).numpy(), 1 if quick else 3, flops / batch,
+                       note=f"sphere{DEPTH} frozen, head by MLS, {identities}x{per_identity}"))
+    return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
+            "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": out}
+
+
+def main(argv=None) -> int:
+    from common.bench import stage_main
+
+    return stage_main("pfe bench", __doc__, rows, argv)
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))
