@@ -37,7 +37,8 @@ def rows(quick: bool, train_batch: int = 128) -> dict:
                              (1, 128), Path(tmp), 3 if quick else 10, onnx=False)
 
     centers = tf.Variable(tf.zeros([7, model.output["prelogits"].shape[-1]]), trainable=False)
-    step = make_train_step(model, make_optimizer("ADAM", 0.001), centers, 5e-4, 0.01, 0.95)
+    optimizer = make_optimizer("ADAM", 0.001)
+    step = make_train_step(model, optimizer, centers, 5e-4, 0.01, 0.95)
     x = tf.random.uniform((train_batch, 100, 100, 3), 0, 255)
     y = tf.random.uniform((train_batch,), 0, 7, tf.int32)
     flops = function_flops(step, tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(y.shape, tf.int32))
@@ -53,11 +54,15 @@ def rows(quick: bool, train_batch: int = 128) -> dict:
 
     eig_ms = time_ms(lambda: eig_forward_backward().numpy(), 3 if quick else 5)
     repeats = 1 if quick else 5
-    row = measure("CovPoolFER", "training", f"tensorflow {tf.__version__} tf.function", train_batch,
-                  lambda: step(x, y)[0].numpy(), repeats, flops / train_batch)
-    row["eig_share"] = eig_ms / row["ms_batch"]
-    row["note"] = f"eigh {row['eig_share']:.0%} of the step (not in the FLOP count)"
-    out.append(row)
+    for jit in (False, True):
+        if jit:
+            step = make_train_step(model, optimizer, centers, 5e-4, 0.01, 0.95, jit=True)
+        backend = f"tensorflow {tf.__version__} tf.function" + (" + XLA (--jit)" if jit else "")
+        row = measure("CovPoolFER", "training", backend, train_batch, lambda s=step: s(x, y)[0].numpy(), repeats,
+                      flops / train_batch)
+        row["eig_share"] = eig_ms / row["ms_batch"]
+        row["note"] = f"fused eigh {row['eig_share']:.0%} of the step (not in the FLOP count)"
+        out.append(row)
     return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
             "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": out}
 

@@ -40,13 +40,17 @@ def rows(quick: bool) -> dict:
     batch = 64
     head = MarginHead(MS1M_IDENTITIES, "cosface", name="margin_head")
     head.build((None, 128))
-    step = make_train_step(model, head, tf.keras.optimizers.Adam(0.01), 1e-5)
+    optimizer = tf.keras.optimizers.Adam(0.01)
+    step = make_train_step(model, head, optimizer, 1e-5)
     x = tf.random.uniform((batch, 112, 112, 3), -1, 1)
     y = tf.random.uniform((batch,), 0, MS1M_IDENTITIES, tf.int32)
     flops = function_flops(step, tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(y.shape, tf.int32))
-    out.append(measure("MobileFaceNet", "training", f"tensorflow {tf.__version__} tf.function", batch,
-                       lambda: step(x, y)[0].numpy(), 2 if quick else 5, flops / batch,
-                       note=f"CosFace over {MS1M_IDENTITIES} identities"))
+    for jit in (False, True):
+        if jit:
+            step = make_train_step(model, head, optimizer, 1e-5, jit=True)
+        backend = f"tensorflow {tf.__version__} tf.function" + (" + XLA (--jit)" if jit else "")
+        out.append(measure("MobileFaceNet", "training", backend, batch, lambda s=step: s(x, y)[0].numpy(),
+                           2 if quick else 5, flops / batch, note=f"CosFace over {MS1M_IDENTITIES} identities"))
     return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
             "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": out}
 

@@ -57,6 +57,7 @@ def build_parser():
     p.add_argument("--eval_batch_size", type=int, default=100)
     p.add_argument("--flip", action="store_true", help="evaluate with the flipped image's embedding added")
     p.add_argument("--mixed_precision", action="store_true", help="float16 compute, float32 head and loss")
+    p.add_argument("--jit", action="store_true", help="compile the training step with XLA")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the newest run under --models_dir")
     return p

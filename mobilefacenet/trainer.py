@@ -35,12 +35,12 @@ def dataset_size(files: list[str], num_classes: int | None) -> tuple[int, int]:
     return images, int(num_classes or classes)
 
 
-def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision: bool = False):
+def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision: bool = False,
+                    jit: bool = False):
     """One compiled step (x, y) -> (total, ce, acc): margin softmax + weight decay + the repos'
-    prelogit-norm penalty, loss-scaled under mixed precision."""
+    prelogit-norm penalty, loss-scaled under mixed precision; `jit` compiles it with XLA."""
     variables = model.trainable_variables + head.trainable_variables
 
-    @tf.function
     def step(x, y):
         with tf.GradientTape() as tape:
             prelogits = model(x, training=True)
@@ -57,7 +57,7 @@ def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision:
                                      tf.float32))
         return total, ce, acc
 
-    return step
+    return tf.function(step, jit_compile=jit)
 
 
 def train(args) -> None:
@@ -80,10 +80,16 @@ def train(args) -> None:
     write_config(run_dir, config)
     log_dir = str(Path(args.logs_dir) / run_dir.name)
 
+    # Layers keep the policy they were built under; the global one is put back at once, so that
+    # whatever runs next in this process (ckpt2pb, inference, tests) builds float32 models.
+    previous = tf.keras.mixed_precision.global_policy()
     if args.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_float16")
-    model = build_model(args.variant, args.embedding_size, weight_decay=args.weight_decay,
-                        bn_decay=args.bn_decay)
+    try:
+        model = build_model(args.variant, args.embedding_size, weight_decay=args.weight_decay,
+                            bn_decay=args.bn_decay)
+    finally:
+        tf.keras.mixed_precision.set_global_policy(previous)
     head = MarginHead(classes, args.loss, args.margin_scale, args.margin, name="margin_head")
     head.build((None, args.embedding_size))
     optimizer = tf.keras.optimizers.Adam(args.lr_values[0], 0.9, 0.999, args.adam_epsilon)
@@ -102,7 +108,7 @@ def train(args) -> None:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
 
-    step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision)
+    step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision, args.jit)
 
     ds = iter(tfrecord_dataset(args.tfrecords, args.train_batch_size, shuffle=args.shuffle_buffer,
                                seed=args.seed))

@@ -70,6 +70,16 @@ def render(results: dict, numpy_rate: float, reference: float, command: str, ver
     return "\n".join(lines) + "\n"
 
 
+def with_table(text: str | None, table: str) -> str:
+    """`text` with the part between the bench markers replaced by `table`; the rest is kept."""
+    if text is None:
+        text = f"# Benchmarks\n\n{START}\n{END}\n\n{ORIGINAL}"
+    if START not in text or END not in text:
+        text = f"{text.rstrip()}\n\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    return f"{head}{START}\n{table}{END}{rest.split(END, 1)[1]}"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats (under 5 minutes on 2 CPU cores)")
@@ -95,12 +105,7 @@ def main(argv=None) -> int:
     print("\n" + table + f"\nbench took {time.time() - started:.0f} s")
 
     out = Path(a.out)
-    text = out.read_text() if out.is_file() else f"# Benchmarks\n\n{START}\n{END}\n\n{ORIGINAL}"
-    if START not in text or END not in text:
-        text = f"{text.rstrip()}\n\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    write_text_atomic(out, f"{head}{START}\n{table}{END}{tail}")
+    write_text_atomic(out, with_table(out.read_text() if out.is_file() else None, table))
     payload = {"date": str(date.today()), "machine": machine(), "command": command, "versions": versions,
                "numpy_matmul_gflops": numpy_rate, "reference_gflops": reference, "models": results}
     write_text_atomic(out.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")

@@ -185,3 +185,19 @@ def test_calculate_om_acc_reports_missing_outputs(data, tmp_path):
     np.zeros(128, np.float16).tofile(tmp_path / "out" / "0_output_0.bin")
     with pytest.raises(StageError, match="missing 79"):
         calculate_om_acc.main(["--om_output", str(tmp_path / "out"), "--eval_dataset", str(data / "lfw.bin")])
+
+
+@pytest.mark.slow
+def test_mixed_precision_and_xla_training_run_and_freeze_in_float32(data, tmp_path):
+    train_nets.main(["--tfrecords", str(data / "train.tfrecords"), "--models_dir", str(tmp_path / "models"),
+                     "--logs_dir", str(tmp_path / "logs"), "--max_epoch", "1", "--steps_per_epoch", "2",
+                     "--train_batch_size", "8", "--mixed_precision", "--jit"])
+    assert tf.keras.mixed_precision.global_policy().name == "float32"  # not left behind for the next model
+    (run,) = list((tmp_path / "models").iterdir())
+    from mobilefacenet.nets.mobilefacenet import restore_model
+
+    model = restore_model(str(run))[0]
+    weights = model.get_layer("conv1").kernel
+    assert weights.dtype == tf.float32 and np.isfinite(weights.numpy()).all()
+    emb = model(tf.zeros([1, 112, 112, 3]), training=False)
+    assert emb.dtype == tf.float32 and np.isfinite(emb.numpy()).all()
