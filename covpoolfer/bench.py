@@ -23,7 +23,7 @@ def rows(quick: bool, train_batch: int = 128) -> dict:
     from common.bench import measure, time_ms
     from common.modelspec import TensorSpec
     from common.tf import spd
-    from common.tf.bench import device_name, function_flops, inference_rows, matmul_gflops
+    from common.tf.bench import function_flops, inference_rows, result
     from covpoolfer.models import build_model
     from covpoolfer.trainer import make_optimizer, make_train_step
 
@@ -63,8 +63,7 @@ def rows(quick: bool, train_batch: int = 128) -> dict:
         row["eig_share"] = eig_ms / row["ms_batch"]
         row["note"] = f"fused eigh {row['eig_share']:.0%} of the step (not in the FLOP count)"
         out.append(row)
-    return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
-            "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": out}
+    return result(out, quick)
 
 
 def main(argv=None) -> int:

@@ -23,7 +23,7 @@ def rows(quick: bool) -> dict:
 
     from common.bench import measure
     from common.modelspec import TensorSpec
-    from common.tf.bench import device_name, function_flops, inference_rows, matmul_gflops
+    from common.tf.bench import function_flops, inference_rows, result
     from common.tf.margin import MarginHead
     from mobilefacenet.nets.mobilefacenet import build_model, l2_normalize
     from mobilefacenet.trainer import make_train_step
@@ -51,8 +51,7 @@ def rows(quick: bool) -> dict:
         backend = f"tensorflow {tf.__version__} tf.function" + (" + XLA (--jit)" if jit else "")
         out.append(measure("MobileFaceNet", "training", backend, batch, lambda s=step: s(x, y)[0].numpy(),
                            2 if quick else 5, flops / batch, note=f"CosFace over {MS1M_IDENTITIES} identities"))
-    return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
-            "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": out}
+    return result(out, quick)
 
 
 def main(argv=None) -> int:

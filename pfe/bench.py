@@ -23,7 +23,7 @@ def rows(quick: bool) -> dict:
 
     from common.bench import measure
     from common.modelspec import TensorSpec
-    from common.tf.bench import device_name, function_flops, inference_rows, matmul_gflops
+    from common.tf.bench import function_flops, inference_rows, result
     from pfe.models.sphere_net import build_base
     from pfe.models.uncertainty import build_uncertainty
     from pfe.trainer import make_head_step
@@ -48,8 +48,7 @@ def rows(quick: bool) -> dict:
     out.append(measure("PFE", "training", f"tensorflow {tf.__version__} tf.function", batch,
                        lambda: step(x, y).numpy(), 1 if quick else 3, flops / batch,
                        note=f"sphere{DEPTH} frozen, head by MLS, {identities}x{per_identity}"))
-    return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
-            "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": out}
+    return result(out, quick)
 
 
 def main(argv=None) -> int:

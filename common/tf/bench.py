@@ -66,3 +66,9 @@ def inference_rows(model: str, serve, inputs: list[TensorSpec], outputs: list[st
             rows.append(measure(model, "inference", backend.name, batch, lambda b=backend, x=arrays: b(x), repeats,
                                 flops))
     return rows
+
+
+def result(rows: list[dict], quick: bool) -> dict:
+    """A TensorFlow model's bench result: its rows plus TensorFlow's matmul rate on this device."""
+    return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
+            "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": rows}
