@@ -24,16 +24,14 @@ def rows(quick: bool, train_batch: int = 128) -> dict:
     from common.modelspec import TensorSpec
     from common.tf import spd
     from common.tf.bench import function_flops, inference_rows, result
+    from covpoolfer.ckpt2pb import serving
     from covpoolfer.models import build_model
     from covpoolfer.trainer import make_optimizer, make_train_step
 
     model = build_model("covpoolnet2", apply_dropout=False)
 
-    def serve(x):
-        return tf.argmax(model(x, training=False)["logits"], -1, output_type=tf.int32)
-
     with tempfile.TemporaryDirectory() as tmp:
-        out = inference_rows("CovPoolFER", serve, [TensorSpec("inputImage", [None, 100, 100, 3])], ["output"],
+        out = inference_rows("CovPoolFER", serving(model), [TensorSpec("inputImage", [None, 100, 100, 3])], ["output"],
                              (1, 128), Path(tmp), 3 if quick else 10, onnx=False)
 
     centers = tf.Variable(tf.zeros([7, model.output["prelogits"].shape[-1]]), trainable=False)

@@ -15,6 +15,18 @@ from pathlib import Path
 from common.cli import parser
 
 
+def serving(model, extra_outputs: bool = False):
+    """The frozen graph's function: pixels -> `output` (argmax), plus `logits` and `embeddings`."""
+    import tensorflow as tf
+
+    def serve(x):
+        out = model(x, training=False)
+        pred = tf.argmax(out["logits"], -1, output_type=tf.int32)
+        return (pred, out["logits"], out["embeddings"]) if extra_outputs else pred
+
+    return serve
+
+
 def build_parser():
     p = parser("covpoolfer ckpt2pb", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True, help="run folder (latest checkpoint) or ckpt-N prefix")
@@ -28,7 +40,6 @@ def build_parser():
 
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
-    import tensorflow as tf
 
     from common.modelspec import TensorSpec
     from common.tf.freeze import freeze, write_frozen
@@ -37,13 +48,8 @@ def main(argv=None) -> int:
     model, config, prefix = restore_model(a.ckpt_path)
     size = config["image_size"]
 
-    def serve(x):
-        out = model(x, training=False)
-        pred = tf.argmax(out["logits"], -1, output_type=tf.int32)
-        return (pred, out["logits"], out["embeddings"]) if a.extra_outputs else pred
-
     names = ["output", "logits", "embeddings"] if a.extra_outputs else ["output"]
-    graph_def, spec = freeze(serve, [TensorSpec("inputImage", [a.batch_size, size, size, 3])], names)
+    graph_def, spec = freeze(serving(model, a.extra_outputs), [TensorSpec("inputImage", [a.batch_size, size, size, 3])], names)
     path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) from {prefix}: "
           f"inputImage {spec.inputs[0].shape} -> {', '.join(f'{t.name} {t.shape} {t.dtype}' for t in spec.outputs)}")

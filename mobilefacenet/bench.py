@@ -25,16 +25,14 @@ def rows(quick: bool) -> dict:
     from common.modelspec import TensorSpec
     from common.tf.bench import function_flops, inference_rows, result
     from common.tf.margin import MarginHead
-    from mobilefacenet.nets.mobilefacenet import build_model, l2_normalize
+    from mobilefacenet.ckpt2pb import serving
+    from mobilefacenet.nets.mobilefacenet import build_model
     from mobilefacenet.trainer import make_train_step
 
     model = build_model("paper")
 
-    def serve(x):
-        return tf.cast(l2_normalize(model(x, training=False)), tf.float16)
-
     with tempfile.TemporaryDirectory() as tmp:
-        out = inference_rows("MobileFaceNet", serve, [TensorSpec("Placeholder", [None, 112, 112, 3])],
+        out = inference_rows("MobileFaceNet", serving(model), [TensorSpec("Placeholder", [None, 112, 112, 3])],
                              ["the_outputs"], (1, 64), Path(tmp), 5 if quick else 20)
 
     batch = 64

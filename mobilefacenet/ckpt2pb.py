@@ -15,6 +15,20 @@ from pathlib import Path
 from common.cli import parser
 
 
+def serving(model, float32_output: bool = False):
+    """The frozen graph's function: normalised pixels -> the L2-normalised embedding, cast to
+    float16 as the port's `the_outputs` unless `float32_output`."""
+    import tensorflow as tf
+
+    from mobilefacenet.nets.mobilefacenet import l2_normalize
+
+    def serve(x):
+        emb = l2_normalize(model(x, training=False))
+        return emb if float32_output else tf.cast(emb, tf.float16)
+
+    return serve
+
+
 def main(argv=None) -> int:
     p = parser("mobilefacenet ckpt2pb", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True, help="run folder, its best/ folder or a ckpt-N prefix")
@@ -23,20 +37,15 @@ def main(argv=None) -> int:
     p.add_argument("--batch_size", type=int, default=1, help="fixed batch of the frozen graph")
     p.add_argument("--float32_output", action="store_true", help="output `embeddings` float32, no fp16 cast")
     a = p.parse_args(argv)
-    import tensorflow as tf
 
     from common.modelspec import TensorSpec
     from common.tf.freeze import freeze, write_frozen
-    from mobilefacenet.nets.mobilefacenet import l2_normalize, restore_model
+    from mobilefacenet.nets.mobilefacenet import restore_model
 
     model, config, prefix = restore_model(a.ckpt_path)
 
-    def serve(x):
-        emb = l2_normalize(model(x, training=False))
-        return emb if a.float32_output else tf.cast(emb, tf.float16)
-
     name = "embeddings" if a.float32_output else "the_outputs"
-    graph_def, spec = freeze(serve, [TensorSpec("Placeholder", [a.batch_size, 112, 112, 3])], [name])
+    graph_def, spec = freeze(serving(model, a.float32_output), [TensorSpec("Placeholder", [a.batch_size, 112, 112, 3])], [name])
     path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
     out = spec.outputs[0]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {config['variant']} variant) from {prefix}: "

@@ -24,6 +24,7 @@ def rows(quick: bool) -> dict:
     from common.bench import measure
     from common.modelspec import TensorSpec
     from common.tf.bench import function_flops, inference_rows, result
+    from pfe.ckpt2pb import serving
     from pfe.models.sphere_net import build_base
     from pfe.models.uncertainty import build_uncertainty
     from pfe.trainer import make_head_step
@@ -31,12 +32,8 @@ def rows(quick: bool) -> dict:
     base = build_base(DEPTH)
     head = build_uncertainty(base.output["conv_final"].shape[-1])
 
-    def serve(x):
-        out = base(x, training=False)
-        return out["mu"], tf.exp(head(out["conv_final"], training=False))
-
     with tempfile.TemporaryDirectory() as tmp:
-        out = inference_rows("PFE", serve, [TensorSpec("input", [None, 112, 96, 3])], ["mu", "sigma_sq"],
+        out = inference_rows("PFE", serving(base, head), [TensorSpec("input", [None, 112, 96, 3])], ["mu", "sigma_sq"],
                              (1, 16), Path(tmp), 3 if quick else 10)
 
     identities, per_identity = 64, 4

@@ -14,6 +14,17 @@ from pathlib import Path
 from common.cli import parser
 
 
+def serving(base, head):
+    """The frozen graph's function: standardised pixels -> (`mu`, `sigma_sq`)."""
+    import tensorflow as tf
+
+    def serve(x):
+        out = base(x, training=False)
+        return out["mu"], tf.exp(head(out["conv_final"], training=False))
+
+    return serve
+
+
 def main(argv=None) -> int:
     p = parser("pfe ckpt2pb", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True, help="train run folder or ckpt-N prefix")
@@ -21,7 +32,6 @@ def main(argv=None) -> int:
     p.add_argument("--output_name", default="PFE.pb")
     p.add_argument("--batch_size", type=int, default=1, help="fixed batch of the frozen graph")
     a = p.parse_args(argv)
-    import tensorflow as tf
 
     from common.modelspec import TensorSpec
     from common.tf.freeze import freeze, write_frozen
@@ -29,11 +39,7 @@ def main(argv=None) -> int:
 
     base, head, config, prefix = restore_pfe(a.ckpt_path)
 
-    def serve(x):
-        out = base(x, training=False)
-        return out["mu"], tf.exp(head(out["conv_final"], training=False))
-
-    graph_def, spec = freeze(serve, [TensorSpec("input", [a.batch_size, 112, 96, 3])], ["mu", "sigma_sq"])
+    graph_def, spec = freeze(serving(base, head), [TensorSpec("input", [a.batch_size, 112, 96, 3])], ["mu", "sigma_sq"])
     path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, sphere{config['depth']}) from {prefix}: input "
           f"{spec.inputs[0].shape} -> {', '.join(f'{t.name} {t.shape}' for t in spec.outputs)}")
