@@ -77,12 +77,16 @@ TABLE_HEADER = ("| model | kind | backend | batch | ms/batch | ms/image | images
                 "| GFLOP/s | of matmul | note |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
-def numpy_matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
-    """float32 matrix-multiply rate through NumPy's BLAS, GFLOP/s (2n³ per product)."""
+def matmul_gflops(product, n: int, repeats: int = 5) -> float:
+    """GFLOP/s of `product()`, one n×n by n×n float32 matrix multiply (2n³ FLOPs) of any framework."""
+    return 2 * n**3 / time_ms(product, repeats) / 1e6
+
+
+def numpy_matmul_gflops(n: int = 2048) -> float:
+    """float32 matrix-multiply rate through NumPy's BLAS, GFLOP/s."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((n, n), np.float32), rng.standard_normal((n, n), np.float32)
-    ms = time_ms(lambda: a @ b, repeats)
-    return 2 * n**3 / ms / 1e6
+    return matmul_gflops(lambda: a @ b, n)
 
 
 def machine() -> str:

@@ -23,12 +23,12 @@ def rows(quick: bool) -> dict:
     import os
 
     import paddle
-    import paddle2onnx
 
-    from common.bench import measure, time_ms
+    from common.bench import matmul_gflops, measure
     from common.msame import onnx_backend
     from microexpression.infer import create_predictor, run_predictor
     from microexpression.model import build_network, input_spec
+    from microexpression.onnx import convert
 
     paddle.seed(0)
     threads = len(os.sched_getaffinity(0))
@@ -44,9 +44,7 @@ def rows(quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         prefix = str(Path(tmp) / "MicroExpression")
         model.save(prefix, training=False)
-        onnx_path = Path(tmp) / "MicroExpression.onnx"
-        paddle2onnx.export(prefix + ".json", prefix + ".pdiparams", str(onnx_path), opset_version=11,
-                           optimize_tool="None")
+        onnx_path = convert(prefix, Path(tmp) / "MicroExpression.onnx")
         predictor = create_predictor(prefix, threads)
         session = onnx_backend(onnx_path)
         for batch in (1, BATCH):
@@ -67,7 +65,7 @@ def rows(quick: bool) -> dict:
 
     n = 1024 if quick else 2048
     a, b = paddle.randn([n, n]), paddle.randn([n, n])
-    rate = 2 * n**3 / time_ms(lambda: paddle.matmul(a, b).numpy(), 5) / 1e6
+    rate = matmul_gflops(lambda: paddle.matmul(a, b).numpy(), n)
     device = "GPU" if paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() else "CPU"
     return {"framework": paddle_version, "device": device, "matmul_gflops": rate, "rows": out}
 

@@ -18,6 +18,19 @@ import numpy as np
 from common.cli import StageError, atomic_path, parser
 
 
+def convert(model_prefix: str, output: str | Path, opset_version: int = 11) -> Path:
+    """Exported Paddle model (.json/.pdmodel + .pdiparams) -> .onnx, written atomically."""
+    import paddle2onnx
+
+    from microexpression.infer import graph_file
+
+    graph = graph_file(model_prefix)
+    with atomic_path(output, suffix=".onnx") as tmp:
+        paddle2onnx.export(str(graph), model_prefix + ".pdiparams", str(tmp), opset_version=opset_version,
+                           enable_onnx_checker=True, optimize_tool="None")
+    return Path(output)
+
+
 def main(argv=None) -> int:
     p = parser("microexpression onnx", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="infer/MicroExpression", help="export's prefix (.json/.pdmodel + .pdiparams)")
@@ -27,14 +40,10 @@ def main(argv=None) -> int:
     p.add_argument("--rtol", type=float, default=1e-4)
     a = p.parse_args(argv)
     import onnxruntime as ort
-    import paddle2onnx
 
-    from microexpression.infer import create_predictor, graph_file, run_predictor
+    from microexpression.infer import create_predictor, run_predictor
 
-    graph = graph_file(a.model)
-    with atomic_path(a.output, suffix=".onnx") as tmp:
-        paddle2onnx.export(str(graph), a.model + ".pdiparams", str(tmp), opset_version=a.opset_version,
-                           enable_onnx_checker=True, optimize_tool="None")
+    convert(a.model, a.output, a.opset_version)
     shape = [int(v) for v in a.image_shape.split(",")]
     x = np.random.default_rng(0).normal(size=(2, *shape)).astype(np.float32)
     expected = run_predictor(create_predictor(a.model), x)

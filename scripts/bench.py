@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common.bench import TABLE_HEADER, format_row, machine, numpy_matmul_gflops  # noqa: E402
+from common.bench import TABLE_HEADER, format_row, machine, numpy_matmul_gflops, write_json  # noqa: E402
 from common.cli import write_text_atomic  # noqa: E402
 
 MODELS = ("covpoolfer", "pfe", "mobilefacenet", "microexpression")
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     write_text_atomic(out, with_table(out.read_text() if out.is_file() else None, table))
     payload = {"date": str(date.today()), "machine": machine(), "command": command, "versions": versions,
                "numpy_matmul_gflops": numpy_rate, "reference_gflops": reference, "models": results}
-    write_text_atomic(out.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
+    write_json(out.with_suffix(".json"), payload)
     print(f"wrote {out} and {out.with_suffix('.json')}")
     return 0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from common.bench import measure, time_ms
+from common.bench import matmul_gflops, measure
 from common.modelspec import TensorSpec
 
 
@@ -30,11 +30,10 @@ def function_flops(fn, *specs: tf.TensorSpec) -> float:
     return graph_flops(fn.get_concrete_function(*specs).graph)
 
 
-def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+def tf_matmul_gflops(n: int = 2048) -> float:
     """TensorFlow's float32 n×n matrix-multiply rate on its default device, GFLOP/s."""
     a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
-    ms = time_ms(lambda: (a @ b).numpy(), repeats)
-    return 2 * n**3 / ms / 1e6
+    return matmul_gflops(lambda: (a @ b).numpy(), n)
 
 
 def device_name() -> str:
@@ -71,4 +70,4 @@ def inference_rows(model: str, serve, inputs: list[TensorSpec], outputs: list[st
 def result(rows: list[dict], quick: bool) -> dict:
     """A TensorFlow model's bench result: its rows plus TensorFlow's matmul rate on this device."""
     return {"framework": f"tensorflow {tf.__version__}", "device": device_name(),
-            "matmul_gflops": matmul_gflops(1024 if quick else 2048), "rows": rows}
+            "matmul_gflops": tf_matmul_gflops(1024 if quick else 2048), "rows": rows}
