@@ -148,3 +148,17 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="")
+
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+def add_strategy_args(p: argparse.ArgumentParser) -> None:
+    """--strategy / --cpu_replicas for the TensorFlow trainers (see common.tf.distribute)."""
+    p.add_argument("--strategy", default="default", choices=STRATEGIES,
+                   help="tf.distribute strategy: default (one device), mirrored (every local GPU), "
+                        "multi_worker (several machines; the cluster comes from TF_CONFIG). "
+                        "Batch sizes are global: each step's batch is split across the replicas")
+    p.add_argument("--cpu_replicas", type=int, default=1,
+                   help="split the CPU into this many logical devices, so that --strategy mirrored "
+                        "can be tried (and tested) on a machine without GPUs")

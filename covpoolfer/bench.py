@@ -54,7 +54,7 @@ def rows(quick: bool) -> dict:
 
     eig_ms = time_ms(lambda: eig_forward_backward().numpy(), 3 if quick else 5)
     repeats = 1 if quick else 5
-    for jit in (False, True):
+    for jit in (False,) if quick else (False, True):  # XLA was slower on CPU: full runs only
         if jit:
             step = make_train_step(model, optimizer, centers, 5e-4, 0.01, 0.95, jit=True)
         backend = f"tensorflow {tf.__version__} tf.function" + (" + XLA (--jit)" if jit else "")

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from common.images import labelled_images, load_rgb
+from common.tf.augment import with_seeds
 
 
 def list_dataset(root: str | Path) -> tuple[list[str], np.ndarray, list[str]]:
@@ -41,8 +42,6 @@ def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augme
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
     ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True).repeat()
     if augment:
-        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.random(seed=seed).batch(2)))
-
         def aug(pair, s):
             image, label = pair
             image = tf.cast(image, tf.float32)
@@ -50,7 +49,7 @@ def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augme
             image = tf.image.stateless_random_flip_left_right(image, s + 1)
             return image, label
 
-        ds = ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = with_seeds(ds, seed).map(aug, num_parallel_calls=tf.data.AUTOTUNE)
     else:
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

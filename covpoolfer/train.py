@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import StageError, parser
+from common.cli import StageError, add_strategy_args, parser
 
 OPTIMIZERS = ("ADAGRAD", "ADADELTA", "ADAM", "RMSPROP", "MOM")
 DATA_DIR = Path(__file__).parent / "data"
@@ -60,6 +60,7 @@ def build_parser():
     p.add_argument("--resume", action="store_true",
                    help="continue the newest run under --models_base_dir from its last checkpoint")
     p.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    add_strategy_args(p)
     return p
 
 

@@ -10,12 +10,23 @@ import tensorflow as tf
 
 from common.cli import StageError, progress
 from common.tf import spd
+from common.tf.distribute import (
+    CheckpointWriter,
+    check_global_batch,
+    check_jit,
+    check_same_on_all_workers,
+    distribute_dataset,
+    is_chief,
+    make_strategy,
+    sum_over_replicas,
+    summary_writer,
+    sync_batch_norm,
+)
 from common.tf.training import (
     check_finite,
-    latest_run_dir,
     lr_for_epoch,
-    new_run_dir,
     read_lr_schedule,
+    run_folder,
     write_config,
 )
 from covpoolfer.dataset import eval_batches, list_dataset, load_images, train_dataset
@@ -44,32 +55,45 @@ def predict(model, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]
 
 
 def make_train_step(model, optimizer, centers, weight_decay: float, center_loss_factor: float,
-                    center_loss_alfa: float, update_centers: bool = True, jit: bool = False):
+                    center_loss_alfa: float, update_centers: bool = True, jit: bool = False, strategy=None):
     """One compiled training step (x, y) -> (total, ce, reg): softmax + weight decay + center loss,
-    the BiMap gradients projected to the Stiefel tangent space, Adam/..., then QR retraction."""
+    the BiMap gradients projected to the Stiefel tangent space, Adam/..., then QR retraction.
+    Under a distribution strategy the centre update and the retraction run once on the gathered
+    global batch, so every replica keeps the same centres and the same orthonormal W."""
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
     orth = [v for v in model.trainable_variables if "orth_weight" in v.name]
     kernels = decayed_kernels(model)
+    variables = model.trainable_variables
 
-    def step(x, y):
+    def replica_step(x, y):
         with tf.GradientTape() as tape:
             out = model(x, training=True)
             ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, out["logits"]))
             reg = weight_decay * tf.add_n([tf.nn.l2_loss(k) for k in kernels])  # = wd·Σw²/2
             prelogits = out["prelogits"]
-            centers_batch = tf.gather(centers, y)
-            center = tf.reduce_mean(tf.square(prelogits - centers_batch))
+            center = tf.reduce_mean(tf.square(prelogits - tf.gather(centers, y)))
             total = ce + reg + center_loss_factor * center
-        variables = model.trainable_variables
-        grads = tape.gradient(total, variables)
+            # Each replica holds 1/replicas of the batch; the optimizer sums their gradients.
+            scaled = total / replicas
+        grads = tape.gradient(scaled, variables)
+        # The projection is linear in the gradient: projecting per replica, then summing, is exact.
         grads = [spd.stiefel_project(v, g) if any(v is o for o in orth) else g
                  for g, v in zip(grads, variables, strict=True)]
         optimizer.apply_gradients(zip(grads, variables, strict=True))
+        return (scaled, ce / replicas, reg / replicas), prelogits
+
+    def step(x, y):
+        losses, prelogits = strategy.run(replica_step, (x, y))
         for w in orth:  # retraction strictly after the optimizer step
             spd.qr_retract(w)
         if update_centers:  # facenet's fixed center loss: c_y -= (1 − alfa)(c_y − x)
-            centers.scatter_sub(tf.IndexedSlices((1 - center_loss_alfa) * (centers_batch - prelogits), y))
-        return total, ce, reg
+            prelogits, labels = strategy.gather(prelogits, 0), strategy.gather(y, 0)
+            delta = (1 - center_loss_alfa) * (tf.gather(centers, labels) - prelogits)
+            centers.scatter_sub(tf.IndexedSlices(delta, labels))
+        return sum_over_replicas(strategy, losses)
 
+    check_jit(jit, strategy)
     return tf.function(step, jit_compile=jit)
 
 
@@ -77,7 +101,6 @@ def train(args, train_dir, val_dir) -> None:
     from common.cli import setup_logging
 
     setup_logging()
-    tf.keras.utils.set_random_seed(args.seed)
     paths, labels, classes = list_dataset(train_dir)
     images = load_images(paths, args.image_size)
     log.info("train: %d images in %d classes from %s", len(paths), len(classes), train_dir)
@@ -91,40 +114,47 @@ def train(args, train_dir, val_dir) -> None:
             raise StageError(f"{val_dir}: expected the training classes {classes}, found {vclasses}")
         val = (load_images(vpaths, args.image_size), vlabels)
         log.info("val: %d images from %s", len(vpaths), val_dir)
+    strategy = make_strategy(args.strategy, args.cpu_replicas)  # the input above needed no TensorFlow
+    chief = is_chief(strategy)
+    check_global_batch(args.batch_size, strategy, "--batch_size")
+    tf.keras.utils.set_random_seed(args.seed)
 
     schedule = read_lr_schedule(args.learning_rate_schedule_file) if args.learning_rate < 0 else None
     config = dict(vars(args))
     config.update(classes=classes, num_classes=len(classes))
 
-    run_dir = latest_run_dir(args.models_base_dir) if args.resume else None
-    if args.resume and run_dir is None:
-        log.info("--resume: no checkpoint under %s, starting a new run", args.models_base_dir)
-    run_dir = run_dir or new_run_dir(args.models_base_dir)
-    write_config(run_dir, config)
-    log_dir = f"{args.logs_base_dir.rstrip('/')}/{run_dir.name}"
+    run_dir = run_folder(args.models_base_dir, args.resume, chief)
+    if chief:
+        write_config(run_dir, config)
+    log_dir = f"{args.logs_base_dir.rstrip('/')}/{run_dir.name if run_dir else 'worker'}"
 
-    model = build_model(args.model_def, len(classes), args.embedding_size, args.image_size,
-                        args.keep_probability, not args.ignore_keep_probability, args.seed,
-                        args.bn_decay, args.eig_floor)
-    optimizer = make_optimizer(args.optimizer, adam_epsilon=args.adam_epsilon)
+    with strategy.scope():
+        model = build_model(args.model_def, len(classes), args.embedding_size, args.image_size,
+                            args.keep_probability, not args.ignore_keep_probability, args.seed,
+                            args.bn_decay, args.eig_floor)
+        sync_batch_norm(model, strategy)
+        optimizer = make_optimizer(args.optimizer, adam_epsilon=args.adam_epsilon)
+        optimizer.build(model.trainable_variables)
+        emb = model.output["prelogits"].shape[-1]
+        centers = tf.Variable(tf.zeros([len(classes), emb]), trainable=False, name="centers")
+        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     lr = optimizer.learning_rate  # a variable: assigned per epoch from the schedule
-    emb = model.output["prelogits"].shape[-1]
-    centers = tf.Variable(tf.zeros([len(classes), emb]), trainable=False, name="centers")
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     # The optimizer sits two levels down so that every model weight is saved under model/...
     # (a checkpoint stores each variable at its shortest path): ckpt2pb restores the model alone.
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, state=state, centers=centers, epoch=epoch_var)
-    manager = tf.train.CheckpointManager(ckpt, str(run_dir), max_to_keep=3)
+    manager = CheckpointWriter(ckpt, run_dir, strategy)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
+    start_epoch = int(epoch_var.numpy())
+    check_same_on_all_workers(strategy, start_epoch, "restored epoch")
 
     step = make_train_step(model, optimizer, centers, args.weight_decay, args.center_loss_factor,
-                           args.center_loss_alfa, not args.frozen_centers, args.jit)
-    ds = iter(train_dataset(images, labels, args.batch_size, not args.no_augment, args.seed))
-    writer = tf.summary.create_file_writer(log_dir)
-    start_epoch = int(epoch_var.numpy())
+                           args.center_loss_alfa, not args.frozen_centers, args.jit, strategy)
+    ds = iter(distribute_dataset(strategy, train_dataset(images, labels, args.batch_size, not args.no_augment,
+                                                         args.seed)))
+    writer = summary_writer(log_dir, strategy)
     if start_epoch >= args.max_nrof_epochs:
         log.info("run %s already has %d epochs; nothing to do", run_dir, start_epoch)
     for epoch in range(start_epoch, args.max_nrof_epochs):

@@ -7,6 +7,10 @@ ResNet50 (7-class head), Momentum (0.9) + CosineAnnealingDecay stepped per batch
 values from config.py (--config / --set). A checkpoint `<save_dir>/<epoch>.pdparams/.pdopt`
 after every epoch, --resume continues from the newest, and the final model goes to
 model_save_dir (Model.save). VisualDL logs when visualdl is installed.
+
+Data parallel on several GPUs or machines: start it with paddle.distributed.launch (README,
+"Scaling out"); batch_size stays the global batch, each process takes batch_size / processes,
+and only rank 0 writes checkpoints.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import json
 import sys
 from pathlib import Path
 
-import paddle
+if not __package__:  # run as a file (paddle.distributed.launch takes a script path): this folder's
+    sys.path[0] = str(Path(__file__).resolve().parents[1])  # onnx.py must not shadow the onnx package
 
-from common.cli import parser, write_text_atomic
-from microexpression import config as cfg
-from microexpression.model import ARCHS
+import paddle  # noqa: E402
+
+from common.cli import parser, write_text_atomic  # noqa: E402
+from microexpression import config as cfg  # noqa: E402
+from microexpression.model import ARCHS  # noqa: E402
 
 
 def build_parser():
@@ -65,10 +72,16 @@ def _train(a, config) -> int:
 
     paddle.seed(a.seed)
     np.random.seed(a.seed)
+    world, rank = paddle.distributed.get_world_size(), paddle.distributed.get_rank()
     shape, classes = config["image_shape"], config["num_classes"]
     train_set = MicroExpression("train", a.data_root, shape, classes, crop_scale=config["crop_scale"])
     valid_set = MicroExpression("valid", a.data_root, shape, classes, a.random_eval_crop)
     epochs, batch = int(config["epochs"]), int(config["batch_size"])
+    if batch % world:
+        from common.cli import StageError
+
+        raise StageError(f"batch_size: expected a multiple of the {world} processes (it is the global batch), "
+                         f"found {batch}")
     # The original: total_images // batch_size per epoch. Derived from the data, the count is the
     # number of batches hapi really runs (the last partial one included), so the cosine ends at 0
     # instead of wrapping round and rising again.
@@ -76,6 +89,8 @@ def _train(a, config) -> int:
     steps = max(total // batch, 1) if config["total_images"] else -(-total // batch)
     print(f"train {len(train_set)} / valid {len(valid_set)} images; cosine T_max = {total} // {batch} x {epochs} "
           f"= {steps * epochs} steps ({-(-len(train_set) // batch) * epochs} will run)")
+    if world > 1:
+        print(f"rank {rank} of {world}: {batch // world} images per step of each global batch of {batch}")
 
     net = build_network(a.arch, classes, a.pretrained)
     model = paddle.Model(net, inputs=input_spec(shape))
@@ -106,13 +121,32 @@ def _train(a, config) -> int:
     if start >= epochs:
         print(f"{save_dir} already holds {start} epochs; nothing to train")
     else:
-        model.fit(train_set, valid_set, epochs=epochs - start, batch_size=batch, shuffle=True, verbose=1,
-                  num_workers=a.num_workers, callbacks=callbacks)
+        # hapi's DistributedBatchSampler gives each process its own share of every epoch.
+        model.fit(train_set, valid_set, epochs=epochs - start, batch_size=batch // world, shuffle=True,
+                  verbose=1 if rank == 0 else 0, num_workers=a.num_workers, callbacks=callbacks)
+    if world > 1:
+        check_replicas_agree(net, world)
     out = config["model_save_dir"]
-    model.save(out)
-    write_text_atomic(f"{out}.json", json.dumps({**config, "arch": a.arch}, indent=2) + "\n")
-    print(f"saved {out}.pdparams (and .pdopt) and the config it was trained with, {out}.json")
+    model.save(out)  # rank 0 only (hapi)
+    if rank == 0:
+        write_text_atomic(f"{out}.json", json.dumps({**config, "arch": a.arch}, indent=2) + "\n")
+        print(f"saved {out}.pdparams (and .pdopt) and the config it was trained with, {out}.json")
     return 0
+
+
+def check_replicas_agree(net, world: int) -> None:
+    """Data parallel keeps one model: every process must end with the same weights (only
+    rank 0's are saved). A checksum per process, gathered, says so or fails on one line."""
+    params = [p for p in net.parameters() if p.trainable]
+    local = paddle.to_tensor([float(sum(paddle.abs(p).sum().item() for p in params))], dtype="float64")
+    gathered: list = []
+    paddle.distributed.all_gather(gathered, local)
+    sums = [float(t.item()) for t in gathered]
+    if max(sums) - min(sums) > 1e-6 * max(abs(x) for x in sums):
+        from common.cli import StageError
+
+        raise StageError(f"data parallel: expected the same weights in all {world} processes, found checksums {sums}")
+    print(f"weights identical in all {world} processes (checksum {sums[0]:.6f})")
 
 
 class EpochCheckpoint(paddle.callbacks.Callback):

@@ -68,6 +68,8 @@ def tfrecord_dataset(files: list[str], batch_size: int, image_size: int = 112, s
     """Batches of (normalised images, int32 labels) from TFRecords: decode, flip, shuffle."""
     import tensorflow as tf
 
+    from common.tf.augment import random_flip
+
     for f in files:
         if not Path(f).is_file():
             raise StageError(f"{f}: expected a TFRecord file (convert_recordio writes one), found nothing")
@@ -77,10 +79,7 @@ def tfrecord_dataset(files: list[str], batch_size: int, image_size: int = 112, s
         ex = tf.io.parse_single_example(record, spec)
         img = tf.io.decode_jpeg(ex["image_raw"], channels=3)  # RGB
         img = tf.ensure_shape(img, (image_size, image_size, 3))
-        img = (tf.cast(img, tf.float32) - 127.5) * SCALE
-        if flip:
-            img = tf.image.random_flip_left_right(img, seed=seed)
-        return img, tf.cast(ex["label"], tf.int32)
+        return (tf.cast(img, tf.float32) - 127.5) * SCALE, tf.cast(ex["label"], tf.int32)
 
     ds = tf.data.TFRecordDataset(files, num_parallel_reads=tf.data.AUTOTUNE if len(files) > 1 else None)
     if shuffle:
@@ -88,6 +87,8 @@ def tfrecord_dataset(files: list[str], batch_size: int, image_size: int = 112, s
     if repeat:
         ds = ds.repeat()
     ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
+    if flip:
+        ds = random_flip(ds, seed)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import StageError, parser
+from common.cli import StageError, add_strategy_args, parser
 
 
 def _floats(text: str) -> list[float]:
@@ -60,6 +60,7 @@ def build_parser():
     p.add_argument("--jit", action="store_true", help="compile the training step with XLA")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the newest run under --models_dir")
+    add_strategy_args(p)
     return p
 
 

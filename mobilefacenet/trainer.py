@@ -11,7 +11,20 @@ import numpy as np
 import tensorflow as tf
 
 from common.cli import StageError, progress
-from common.tf.training import check_finite, latest_run_dir, new_run_dir, write_config
+from common.tf.distribute import (
+    CheckpointWriter,
+    check_global_batch,
+    check_jit,
+    check_same_on_all_workers,
+    distribute_dataset,
+    is_chief,
+    make_strategy,
+    num_workers,
+    sum_over_replicas,
+    summary_writer,
+    sync_batch_norm,
+)
+from common.tf.training import check_finite, run_folder, write_config
 from mobilefacenet.data import count_records, tfrecord_dataset
 from mobilefacenet.evaluate import embed, load_bin, verify
 from mobilefacenet.losses import MarginHead, margin_loss
@@ -36,12 +49,15 @@ def dataset_size(files: list[str], num_classes: int | None) -> tuple[int, int]:
 
 
 def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision: bool = False,
-                    jit: bool = False):
+                    jit: bool = False, strategy=None):
     """One compiled step (x, y) -> (total, ce, acc): margin softmax + weight decay + the repos'
-    prelogit-norm penalty, loss-scaled under mixed precision; `jit` compiles it with XLA."""
+    prelogit-norm penalty, loss-scaled under mixed precision; `jit` compiles it with XLA. With
+    replicas each one holds a slice of the global batch and its own rows of the margin logits."""
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
     variables = model.trainable_variables + head.trainable_variables
 
-    def step(x, y):
+    def replica_step(x, y):
         with tf.GradientTape() as tape:
             prelogits = model(x, training=True)
             logits = head(prelogits, y)
@@ -49,22 +65,23 @@ def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision:
             reg = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
             # The repos' prelogit penalty: mean over the batch of ||(|x| + 1e-4)||_1.
             norm = tf.reduce_mean(tf.reduce_sum(tf.abs(tf.cast(prelogits, tf.float32)) + 1e-4, axis=1))
-            total = ce + tf.cast(reg, tf.float32) + norm_factor * norm
+            total = (ce + tf.cast(reg, tf.float32) + norm_factor * norm) / replicas  # gradients are summed
             scaled = optimizer.scale_loss(total) if mixed_precision else total
         grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(grads, variables, strict=True))
         acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(head.cosine(prelogits), 1, output_type=tf.int32), y),
                                      tf.float32))
-        return total, ce, acc
+        return total, ce / replicas, acc / replicas
 
-    return tf.function(step, jit_compile=jit)
+    check_jit(jit, strategy)
+    return tf.function(lambda x, y: sum_over_replicas(strategy, strategy.run(replica_step, (x, y))),
+                       jit_compile=jit)
 
 
 def train(args) -> None:
     from common.cli import setup_logging
 
     setup_logging()
-    tf.keras.utils.set_random_seed(args.seed)
     images, classes = dataset_size(args.tfrecords, args.num_classes)
     if images < args.train_batch_size:
         raise StageError(f"{args.tfrecords[0]}: expected at least --train_batch_size "
@@ -72,48 +89,56 @@ def train(args) -> None:
     steps = args.steps_per_epoch or min(images // args.train_batch_size, args.max_steps_per_epoch)
     log.info("train: %d images of %d identities, %d steps per epoch", images, classes, steps)
     evals = {Path(p).stem: load_bin(p) for p in args.eval_datasets}
+    strategy = make_strategy(args.strategy, args.cpu_replicas)  # the input above needed no TensorFlow
+    chief = is_chief(strategy)
+    check_global_batch(args.train_batch_size, strategy, "--train_batch_size")
+    tf.keras.utils.set_random_seed(args.seed)
 
-    run_dir = latest_run_dir(args.models_dir) if args.resume else None
-    run_dir = run_dir or new_run_dir(args.models_dir)
-    config = {k: v for k, v in vars(args).items()}
-    config.update(num_classes=classes, images=images)
-    write_config(run_dir, config)
-    log_dir = str(Path(args.logs_dir) / run_dir.name)
+    run_dir = run_folder(args.models_dir, args.resume, chief)
+    if chief:
+        write_config(run_dir, {**vars(args), "num_classes": classes, "images": images})
+    log_dir = str(Path(args.logs_dir) / (run_dir.name if run_dir else "worker"))
 
     # Layers keep the policy they were built under; the global one is put back at once, so that
     # whatever runs next in this process (ckpt2pb, inference, tests) builds float32 models.
     previous = tf.keras.mixed_precision.global_policy()
     if args.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
-        model = build_model(args.variant, args.embedding_size, weight_decay=args.weight_decay,
-                            bn_decay=args.bn_decay)
-    finally:
-        tf.keras.mixed_precision.set_global_policy(previous)
-    head = MarginHead(classes, args.loss, args.margin_scale, args.margin, name="margin_head")
-    head.build((None, args.embedding_size))
-    optimizer = tf.keras.optimizers.Adam(args.lr_values[0], 0.9, 0.999, args.adam_epsilon)
-    if args.mixed_precision:
-        optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
+    with strategy.scope():
+        try:
+            model = build_model(args.variant, args.embedding_size, weight_decay=args.weight_decay,
+                                bn_decay=args.bn_decay)
+        finally:
+            tf.keras.mixed_precision.set_global_policy(previous)
+        sync_batch_norm(model, strategy)
+        head = MarginHead(classes, args.loss, args.margin_scale, args.margin, name="margin_head")
+        head.build((None, args.embedding_size))
+        optimizer = tf.keras.optimizers.Adam(args.lr_values[0], 0.9, 0.999, args.adam_epsilon)
+        if args.mixed_precision:
+            optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
+        optimizer.build(model.trainable_variables + head.trainable_variables)
+        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+        best_acc = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
     lr = optimizer.learning_rate
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    best_acc = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
     # The optimizer sits two levels down so every model weight is saved under model/ (ckpt2pb
     # restores the model alone).
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, head=head, state=state, epoch=epoch_var, best_acc=best_acc)
-    manager = tf.train.CheckpointManager(ckpt, str(run_dir), max_to_keep=3)
-    best = tf.train.CheckpointManager(tf.train.Checkpoint(model=model), str(run_dir / "best"), max_to_keep=1)
+    manager = CheckpointWriter(ckpt, run_dir, strategy)
+    best = CheckpointWriter(tf.train.Checkpoint(model=model), run_dir and run_dir / "best", strategy, max_to_keep=1)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
-
-    step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision, args.jit)
-
-    ds = iter(tfrecord_dataset(args.tfrecords, args.train_batch_size, shuffle=args.shuffle_buffer,
-                               seed=args.seed))
-    writer = tf.summary.create_file_writer(log_dir)
     start = int(epoch_var.numpy())
+    check_same_on_all_workers(strategy, start, "restored epoch")
+
+    step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision, args.jit,
+                           strategy)
+    # Across workers: whole TFRecord files per worker when there are enough of them.
+    ds = iter(distribute_dataset(strategy, tfrecord_dataset(args.tfrecords, args.train_batch_size,
+                                                            shuffle=args.shuffle_buffer, seed=args.seed),
+                                 shard_by_file=len(args.tfrecords) >= num_workers(strategy) > 1))
+    writer = summary_writer(log_dir, strategy)
     for epoch in range(start, args.max_epoch):
         value = args.lr_values[0] if args.constant_lr else lr_for_epoch(args.lr_values, args.lr_boundaries, epoch)
         lr.assign(value)

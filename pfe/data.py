@@ -46,6 +46,8 @@ def image_dataset(paths: list[str], labels: np.ndarray, index_batches, flip: boo
     """tf.data batches of (standardised float32 [B,112,96,3], int32 labels) for index batches."""
     import tensorflow as tf
 
+    from common.tf.augment import random_flip
+
     first = next(index_batches)
     batch = len(first)
 
@@ -58,14 +60,13 @@ def image_dataset(paths: list[str], labels: np.ndarray, index_batches, flip: boo
     def load(i):
         img = tf.io.decode_image(tf.io.read_file(path_table[i]), channels=3, expand_animations=False)
         img = tf.ensure_shape(img, (*IMAGE_SIZE, 3))
-        img = (tf.cast(img, tf.float32) - 127.5) / 128.0
-        if flip:
-            img = tf.image.random_flip_left_right(img, seed=seed)
-        return img, label_table[i]
+        return (tf.cast(img, tf.float32) - 127.5) / 128.0, label_table[i]
 
     ds = tf.data.Dataset.from_generator(indices, output_signature=tf.TensorSpec([batch], tf.int64))
-    return ds.unbatch().map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True) \
-        .batch(batch).prefetch(tf.data.AUTOTUNE)
+    ds = ds.unbatch().map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if flip:
+        ds = random_flip(ds, seed)
+    return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
 
 
 def check_images(paths: list[str]) -> None:

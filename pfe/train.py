@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import parser
+from common.cli import add_strategy_args, parser
 
 
 def main(argv=None) -> int:
@@ -32,6 +32,7 @@ def main(argv=None) -> int:
     p.add_argument("--bn_decay", type=float, default=0.995, help="head BN decay (0.5 for runs of few steps)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
+    add_strategy_args(p)
     a = p.parse_args(argv)
     from pfe.trainer import train_uncertainty
 

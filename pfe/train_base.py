@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import parser
+from common.cli import add_strategy_args, parser
 
 
 def main(argv=None) -> int:
@@ -32,6 +32,7 @@ def main(argv=None) -> int:
     p.add_argument("--pretrained", default=None, help="a local train_base run folder or ckpt-N prefix")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
+    add_strategy_args(p)
     a = p.parse_args(argv)
     from pfe.trainer import train_base
 

@@ -9,8 +9,20 @@ import numpy as np
 import tensorflow as tf
 
 from common.cli import progress, setup_logging
+from common.tf.distribute import (
+    CheckpointWriter,
+    all_gather,
+    check_global_batch,
+    check_same_on_all_workers,
+    distribute_dataset,
+    is_chief,
+    make_strategy,
+    sum_over_replicas,
+    summary_writer,
+    sync_batch_norm,
+)
 from common.tf.margin import MarginHead, margin_loss
-from common.tf.training import check_finite, latest_run_dir, new_run_dir, read_config, write_config
+from common.tf.training import check_finite, read_config, run_folder, write_config
 from pfe.data import balanced_indices, image_dataset, list_identities
 from pfe.losses import mls_loss
 from pfe.models.sphere_net import build_base
@@ -19,26 +31,37 @@ from pfe.models.uncertainty import build_uncertainty
 log = logging.getLogger("pfe.train")
 
 
-def _run_dir(args):
-    run_dir = latest_run_dir(args.models_dir) if args.resume else None
-    return run_dir or new_run_dir(args.models_dir)
+def _start(args, batch_size: int, config: dict):
+    """Strategy (before any other TF work), seed, run folder and config; the chief writes."""
+    strategy = make_strategy(args.strategy, args.cpu_replicas)
+    check_global_batch(batch_size, strategy, "the batch size")
+    tf.keras.utils.set_random_seed(args.seed)
+    chief = is_chief(strategy)
+    run_dir = run_folder(args.models_dir, args.resume, chief)
+    if chief:
+        write_config(run_dir, {**vars(args), **config})
+    return strategy, run_dir
 
 
-def _checkpointing(base, head, optimizer, run_dir):
+def _checkpointing(base, head, optimizer, run_dir, strategy):
     """Checkpoint (base, head, step; the optimizer two levels down so base/ and head/ are
-    what ckpt2pb restores) and its manager, restored when the run folder has one."""
+    what ckpt2pb restores) and its writer, restored when the run folder has one."""
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
-    ckpt = tf.train.Checkpoint(base=base, head=head, state=state, step=tf.Variable(0, dtype=tf.int64))
-    manager = tf.train.CheckpointManager(ckpt, str(run_dir), max_to_keep=3)
+    with strategy.scope():
+        step = tf.Variable(0, dtype=tf.int64)
+    ckpt = tf.train.Checkpoint(base=base, head=head, state=state, step=step)
+    manager = CheckpointWriter(ckpt, run_dir, strategy)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log.info("resumed from %s", manager.latest_checkpoint)
+    check_same_on_all_workers(strategy, int(step.numpy()), "restored step")
     return ckpt, manager
 
 
-def _loop(step, ds, ckpt, manager, writer, args, lr, lr_at, what: str) -> None:
+def _loop(step, ds, ckpt, manager, run_dir, strategy, args, lr, lr_at, what: str) -> None:
     """Steps from the restored step counter to --num_steps; a checkpoint every --epoch_size."""
-    batches = iter(ds)
+    batches = iter(distribute_dataset(strategy, ds))
+    writer = summary_writer(str(args.logs_dir).rstrip("/") + f"/{run_dir.name if run_dir else 'worker'}", strategy)
     done = int(ckpt.step.numpy())
     if done >= args.num_steps:
         log.info("%s already has %d steps; nothing to do", manager.directory, done)
@@ -67,37 +90,46 @@ def _loop(step, ds, ckpt, manager, writer, args, lr, lr_at, what: str) -> None:
                  float(lr.numpy()), sec, path)
 
 
+def make_base_step(base, head, optimizer, weight_decay: float, strategy=None):
+    """One compiled step (x, y) -> loss of the base: AM-Softmax on mu plus weight decay."""
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    kernels = [w for w in base.trainable_weights if "kernel" in w.name]
+    variables = base.trainable_variables + head.trainable_variables
+
+    def replica_step(x, y):
+        with tf.GradientTape() as tape:
+            out = base(x, training=True)
+            loss = margin_loss(head(out["mu"], y), y)
+            if weight_decay:
+                loss += weight_decay * tf.add_n([tf.nn.l2_loss(k) for k in kernels])
+            loss /= replicas  # the optimizer sums the replicas' gradients
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        return loss
+
+    return tf.function(lambda x, y: sum_over_replicas(strategy, strategy.run(replica_step, (x, y))))
+
+
 def train_base(args) -> None:
     """Sphere net + AM-Softmax (CosFace margin) on identity folders, plain shuffled batches."""
     setup_logging()
-    tf.keras.utils.set_random_seed(args.seed)
     paths, labels, names = list_identities(args.data_dir)
+    strategy, run_dir = _start(args, args.batch_size, {"num_classes": len(names), "stage": "train_base"})
     log.info("train_base: %d images of %d identities from %s", len(paths), len(names), args.data_dir)
-    run_dir = _run_dir(args)
-    config = {**vars(args), "num_classes": len(names), "stage": "train_base"}
-    write_config(run_dir, config)
-    base = build_base(args.depth, args.embedding_size, bn_decay=args.bn_decay)
-    head = MarginHead(len(names), "cosface", args.am_scale, args.am_margin, name="am_softmax")
-    head.build((None, args.embedding_size))
+    with strategy.scope():
+        base = build_base(args.depth, args.embedding_size, bn_decay=args.bn_decay)
+        sync_batch_norm(base, strategy)
+        head = MarginHead(len(names), "cosface", args.am_scale, args.am_margin, name="am_softmax")
+        head.build((None, args.embedding_size))
+        opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9) if args.optimizer == "MOM" \
+            else tf.keras.optimizers.Adam(args.learning_rate)
+        opt.build(base.trainable_variables + head.trainable_variables)
     if args.pretrained:
         _, prefix = read_config(args.pretrained)
         tf.train.Checkpoint(base=base).restore(prefix).expect_partial().assert_existing_objects_matched()
         log.info("base weights from %s", prefix)
-    opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9) if args.optimizer == "MOM" \
-        else tf.keras.optimizers.Adam(args.learning_rate)
-    ckpt, manager = _checkpointing(base, head, opt, run_dir)
-    kernels = [w for w in base.trainable_weights if "kernel" in w.name]
-    variables = base.trainable_variables + head.trainable_variables
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            out = base(x, training=True)
-            loss = margin_loss(head(out["mu"], y), y)
-            if args.weight_decay:
-                loss += args.weight_decay * tf.add_n([tf.nn.l2_loss(k) for k in kernels])
-        opt.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        return loss
+    ckpt, manager = _checkpointing(base, head, opt, run_dir, strategy)
+    step = make_base_step(base, head, opt, args.weight_decay, strategy)
 
     rng = np.random.default_rng(args.seed)
 
@@ -108,55 +140,61 @@ def train_base(args) -> None:
                 yield order[start:start + args.batch_size]
 
     ds = image_dataset(paths, labels, shuffled(), flip=True, seed=args.seed)
-    writer = tf.summary.create_file_writer(str(args.logs_dir).rstrip("/") + f"/{run_dir.name}")
-    _loop(step, ds, ckpt, manager, writer, args, opt.learning_rate, lambda k: args.learning_rate, "train_base")
+    _loop(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lambda k: args.learning_rate,
+          "train_base")
     log.info("base checkpoints in %s", run_dir)
 
 
-def make_head_step(base, head, optimizer):
+def make_head_step(base, head, optimizer, strategy=None):
     """One compiled step (x, y) -> loss of the uncertainty head: the base runs frozen (BN on its
-    moving statistics) and only the head's weights move, by the MLS loss plus its weight decay."""
+    moving statistics) and only the head's weights move, by the MLS loss plus its weight decay.
+    MLS pairs every two faces of the batch, so with replicas each one gathers the global batch
+    (the gather passes gradients back to the replica that owns each face)."""
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
     variables = head.trainable_variables
 
-    @tf.function
-    def step(x, y):
+    def replica_step(x, y):
         out = base(x, training=False)
         with tf.GradientTape() as tape:
             log_sigma_sq = head(out["conv_final"], training=True)
-            loss = mls_loss(out["mu"], log_sigma_sq, y) + tf.add_n(head.losses)
+            mu, log_sigma_sq, labels = (all_gather(t, strategy) for t in (out["mu"], log_sigma_sq, y))
+            # Every replica computes the same global loss and its gradient arrives `replicas`
+            # times through the gather, hence the division.
+            loss = (mls_loss(mu, log_sigma_sq, labels) + tf.add_n(head.losses)) / replicas
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    return step
+    return tf.function(lambda x, y: sum_over_replicas(strategy, strategy.run(replica_step, (x, y))))
 
 
 def train_uncertainty(args) -> None:
     """The uncertainty head with the MLS loss on class-balanced batches; the base stays frozen."""
     setup_logging()
-    tf.keras.utils.set_random_seed(args.seed)
     base_config, base_prefix = read_config(args.base_model)
     paths, labels, names = list_identities(args.data_dir)
-    log.info("train: %d images of %d identities; base %s", len(paths), len(names), base_prefix)
-    run_dir = _run_dir(args)
-    config = {**vars(args), "depth": base_config["depth"], "embedding_size": base_config["embedding_size"],
+    config = {"depth": base_config["depth"], "embedding_size": base_config["embedding_size"],
               "base_prefix": base_prefix, "stage": "train"}
-    write_config(run_dir, config)
-    base = build_base(base_config["depth"], base_config["embedding_size"])
-    tf.train.Checkpoint(base=base).restore(base_prefix).expect_partial().assert_existing_objects_matched()
-    base.trainable = False
-    head = build_uncertainty(base.output["conv_final"].shape[-1], base_config["embedding_size"],
-                             args.weight_decay, args.bn_decay)
-    opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9)
-    ckpt, manager = _checkpointing(base, head, opt, run_dir)
-    step = make_head_step(base, head, opt)
+    strategy, run_dir = _start(args, args.num_classes_per_batch * args.images_per_class, config)
+    log.info("train: %d images of %d identities; base %s", len(paths), len(names), base_prefix)
+    with strategy.scope():
+        base = build_base(base_config["depth"], base_config["embedding_size"])
+        tf.train.Checkpoint(base=base).restore(base_prefix).expect_partial().assert_existing_objects_matched()
+        base.trainable = False
+        head = build_uncertainty(base.output["conv_final"].shape[-1], base_config["embedding_size"],
+                                 args.weight_decay, args.bn_decay)
+        sync_batch_norm(head, strategy)
+        opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9)
+        opt.build(head.trainable_variables)
+    ckpt, manager = _checkpointing(base, head, opt, run_dir, strategy)
+    step = make_head_step(base, head, opt, strategy)
     ds = image_dataset(paths, labels, balanced_indices(labels, args.num_classes_per_batch, args.images_per_class,
                                                        args.seed), flip=True, seed=args.seed)
-    writer = tf.summary.create_file_writer(str(args.logs_dir).rstrip("/") + f"/{run_dir.name}")
 
     def lr_at(k):  # 'step' strategy: lr until --lr_drop_step (0-based step), then the lower one
         return args.learning_rate if k < args.lr_drop_step else args.learning_rate_after_drop
 
-    _loop(step, ds, ckpt, manager, writer, args, opt.learning_rate, lr_at, "train")
+    _loop(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lr_at, "train")
     log.info("PFE checkpoints (base + uncertainty head) in %s", run_dir)
 
 

@@ -10,3 +10,56 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory):
     return tmp_path_factory.mktemp("synthetic")
+
+
+def _run_module(module: str, *args, env: dict | None = None, timeout: float = 600):
+    """`python -m module args...` in a fresh process (a strategy needs a fresh TensorFlow)."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True,
+                       timeout=timeout, env={**os.environ, **(env or {})})
+    assert r.returncode == 0, f"{module} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    return r.stdout + r.stderr
+
+
+def _assert_same_training(one_log: str, one_run, two_log: str, two_run, rtol: float = 0.02):
+    """Two one-step runs (one device vs replicas) logged the same loss and saved the same weights:
+    every model variable within rtol of its largest magnitude."""
+    import re
+
+    import numpy as np
+    import tensorflow as tf
+
+    loss = [float(re.findall(r"\bloss (-?[0-9.]+)", log)[-1]) for log in (one_log, two_log)]
+    np.testing.assert_allclose(loss[1], loss[0], rtol=1e-4, err_msg="loss differs")
+    a, b = (tf.train.load_checkpoint(tf.train.latest_checkpoint(str(r))) for r in (one_run, two_run))
+    names = [n for n, _ in tf.train.list_variables(tf.train.latest_checkpoint(str(one_run)))
+             if n.startswith(("model/", "base/", "head/", "centers/")) and "OBJECT_CONFIG" not in n]
+    assert names, "no model variables in the checkpoint"
+    for n in names:
+        x, y = a.get_tensor(n), b.get_tensor(n)
+        np.testing.assert_allclose(y, x, rtol=0, atol=rtol * float(np.abs(x).max()) + 1e-5, err_msg=n)
+
+
+def _mirrored_equals_one_device(module: str, models_flag: str, out, *args) -> dict:
+    """Run one training step of `module` on one device and on two CPU replicas (--strategy
+    mirrored --cpu_replicas 2), the same args otherwise, into out/one and out/two; assert the
+    same loss and weights. Returns the two run folders."""
+    runs, logs = {}, {}
+    for name, extra in (("one", []), ("two", ["--strategy", "mirrored", "--cpu_replicas", "2"])):
+        logs[name] = _run_module(module, models_flag, out / name, *args, *extra)
+        (runs[name],) = list((out / name).iterdir())
+    assert "strategy mirrored: 2 replica(s) in sync" in logs["two"]
+    _assert_same_training(logs["one"], runs["one"], logs["two"], runs["two"])
+    return runs
+
+
+@pytest.fixture
+def run_module():
+    return _run_module
+
+
+@pytest.fixture
+def mirrored_equals_one_device():
+    return _mirrored_equals_one_device

@@ -4,6 +4,7 @@ checkpoints with resume, and the NaN guard."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from datetime import datetime
@@ -59,6 +60,17 @@ def latest_run_dir(base: str | os.PathLike) -> Path | None:
         return None
     runs = sorted(d for d in base.iterdir() if d.is_dir() and tf.train.latest_checkpoint(str(d)))
     return runs[-1] if runs else None
+
+
+def run_folder(base: str | os.PathLike, resume: bool, chief: bool = True) -> Path | None:
+    """The run folder: with ``resume`` the newest one under ``base`` that has a checkpoint, else a
+    new timestamped one. Workers other than the chief never create one (None)."""
+    run_dir = latest_run_dir(base) if resume else None
+    if resume and run_dir is None:
+        logging.getLogger("train").info("--resume: no checkpoint under %s, starting a new run", base)
+    if run_dir is None and chief:
+        run_dir = new_run_dir(base)
+    return run_dir
 
 
 def write_config(run_dir: Path, config: dict) -> None:
