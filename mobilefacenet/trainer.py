@@ -60,7 +60,8 @@ def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision:
     def replica_step(x, y):
         with tf.GradientTape() as tape:
             prelogits = model(x, training=True)
-            logits = head(prelogits, y)
+            cos = head.cosine(prelogits)
+            logits = head.margin_logits(cos, y)
             ce = margin_loss(logits, y)
             reg = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
             # The repos' prelogit penalty: mean over the batch of ||(|x| + 1e-4)||_1.
@@ -69,7 +70,7 @@ def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision:
             scaled = optimizer.scale_loss(total) if mixed_precision else total
         grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(grads, variables, strict=True))
-        acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(head.cosine(prelogits), 1, output_type=tf.int32), y),
+        acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(cos, 1, output_type=tf.int32), y),
                                      tf.float32))
         return total, ce / replicas, acc / replicas
 

@@ -35,12 +35,18 @@ class MarginHead(tf.keras.layers.Layer):
                                       initializer="glorot_uniform")
 
     def cosine(self, prelogits):
+        """cos θ [B, C] between the features and the columns of W."""
         x = tf.math.l2_normalize(tf.cast(prelogits, tf.float32), axis=1, epsilon=1e-10)
-        w = tf.math.l2_normalize(self.kernel, axis=0, epsilon=1e-10)
-        return tf.matmul(x, w)
+        # x·(w/|w|) computed as (x·w)/|w|: the same value as l2_normalize(W), but the divide runs
+        # over B×C logits, not over the D×C weights (twice, counting the gradient) every step.
+        inv_norms = tf.math.rsqrt(tf.maximum(tf.reduce_sum(tf.square(self.kernel), axis=0), 1e-10))
+        return tf.matmul(x, self.kernel) * inv_norms
 
     def call(self, prelogits, labels):
-        cos = self.cosine(prelogits)
+        return self.margin_logits(self.cosine(prelogits), labels)
+
+    def margin_logits(self, cos, labels):
+        """s·cos θ with the margin on each row's target class."""
         target = tf.one_hot(labels, self.num_classes) > 0.5
         m = self.margin
         if self.loss == "cosface":

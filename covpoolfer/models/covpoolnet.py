@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from common.tf import layers as fused
 from common.tf import spd
 
 layers = tf.keras.layers
@@ -58,8 +59,7 @@ class SPDPooling(layers.Layer):
 
 def _bn(x, name, decay):
     """slim batch_norm as the original configures it: no scale, eps 1e-3."""
-    return layers.BatchNormalization(momentum=decay, epsilon=1e-3, center=True, scale=False,
-                                     name=name)(x)
+    return fused.BatchNormalization(momentum=decay, epsilon=1e-3, center=True, scale=False, name=name)(x)
 
 
 def _conv(x, filters, name, decay):

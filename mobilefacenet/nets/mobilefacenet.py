@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from common.tf import layers as fused
+
 layers = tf.keras.layers
 STAGES = [(2, 64, 5, 2), (4, 128, 1, 2), (2, 128, 6, 1), (4, 128, 1, 2), (2, 128, 2, 1)]  # t, c, n, s
 VARIANTS = ("paper", "repo")
@@ -30,10 +32,10 @@ def build_model(variant: str = "paper", embedding_size: int = 128, image_size: i
     init = "glorot_normal"
 
     def bn(x, name, scale=True):
-        return layers.BatchNormalization(momentum=bn_decay, epsilon=2e-5, scale=scale, name=f"{name}_bn")(x)
+        return fused.BatchNormalization(momentum=bn_decay, epsilon=2e-5, scale=scale, name=f"{name}_bn")(x)
 
     def prelu(x, name):
-        return layers.PReLU(tf.keras.initializers.Constant(0.25), shared_axes=[1, 2], name=f"{name}_prelu")(x)
+        return fused.PReLU(tf.keras.initializers.Constant(0.25), shared_axes=[1, 2], name=f"{name}_prelu")(x)
 
     def conv(x, filters, kernel, stride=1, act=True, name=None):
         x = layers.Conv2D(filters, kernel, stride, "same", use_bias=False, kernel_initializer=init,

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from common.tf import layers as fused
+
 layers = tf.keras.layers
 DEPTHS = {4: [0, 0, 0, 0], 10: [0, 1, 2, 0], 20: [1, 2, 4, 1], 36: [2, 4, 8, 2], 64: [3, 8, 16, 3]}
 WIDTHS = [64, 128, 256, 512]
 
 
 def _prelu(name):
-    return layers.PReLU(alpha_initializer="zeros", shared_axes=[1, 2], name=f"{name}_prelu")
+    return fused.PReLU(alpha_initializer="zeros", shared_axes=[1, 2], name=f"{name}_prelu")
 
 
 def _stage(x, blocks: int, channels: int, name: str):
