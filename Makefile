@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-tf test-paddle bench lint venv clean
+.PHONY: demo test test-tf test-paddle bench bench-quick lint venv clean
 
 venv: $(STAMP)
 
@@ -23,6 +23,10 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+# under 5 minutes on 2 CPU cores: no XLA rows, one batch of PFE's inference
+bench-quick: $(STAMP)
+	$(PY) scripts/bench.py --quick
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
