@@ -51,7 +51,7 @@ def _prelu(x, alpha):
 class PReLU(layers.PReLU):
     """Keras PReLU, max(x, 0) + alpha·min(x, 0); in training one select forward and a
     hand-written gradient (one select for x, one masked reduction for alpha). Inference keeps
-    Keras' ops, which tf2onnx turns into one ONNX PRelu."""
+    Keras' ops, so frozen graphs and their ONNX exports are the ones Keras gives."""
 
     def call(self, inputs, training=None):
         if not training:
