@@ -4,7 +4,11 @@ import os
 
 import pytest
 
+from common.cpu_tuning import use_onednn_in_tensorflow
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The kernels the packages select on import, whichever module a test imports first.
+use_onednn_in_tensorflow()
 
 
 @pytest.fixture(scope="session")
