@@ -1,6 +1,6 @@
-"""CPU settings the frameworks do not pick on their own; each package applies them on import.
+"""CPU settings the frameworks do not pick on their own; the packages apply them on import.
 
-All three must be in place before TensorFlow or Paddle run their first op, which is why the
+Each must be in place before TensorFlow or Paddle run their first op, which is why the
 package ``__init__`` modules call them. A value the user set in the environment always wins.
 Before/after timings for each are in docs/benchmarks.md.
 """
@@ -27,10 +27,11 @@ def keep_freed_memory(arenas: int = 1) -> bool:
     at most ``arenas`` malloc arenas.
 
     glibc serves each block above 32 MiB with a fresh mmap and unmaps it on free, so every
-    training step faults its activations in again page by page (MobileFaceNet, batch 64:
-    ~375,000 faults and ~0.9 s of kernel time a step). With these settings the next step reuses
-    the pages. The price is a higher resident peak. Returns True when applied; False on another
-    libc, or when the user set MALLOC_* / GLIBC_TUNABLES or FACEZOO_SYSTEM_MALLOC=1.
+    step faults its buffers in again page by page (Paddle's MicroExpression step at batch 32
+    loses ~2.5 s of 15 s to it; TensorFlow with oneDNN reuses its buffers and gains nothing, so
+    only microexpression calls this). The price is a higher resident peak. Returns True when
+    applied; False on another libc, or when the user set MALLOC_* / GLIBC_TUNABLES or
+    FACEZOO_SYSTEM_MALLOC=1.
     """
     if not sys.platform.startswith("linux") or os.environ.get(SYSTEM_MALLOC, "") not in ("", "0"):
         return False

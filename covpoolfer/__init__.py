@@ -1,7 +1,6 @@
 """covpoolfer pipeline."""
 
-from common.cpu_tuning import keep_freed_memory, use_onednn_in_tensorflow
+from common.cpu_tuning import use_onednn_in_tensorflow
 
-# Before TensorFlow is imported and starts its threads (see common/cpu_tuning.py).
+# Before TensorFlow is imported (see common/cpu_tuning.py).
 use_onednn_in_tensorflow()
-keep_freed_memory()
