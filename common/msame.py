@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import StageError, parser
+from common.cpu_tuning import use_onednn_in_tensorflow
 from common.modelspec import ModelSpec, TensorSpec, read_sidecar
 
 # ---------------------------------------------------------------------------- output formats
@@ -376,6 +377,7 @@ def build_parser(prog: str = "msame", model: str | None = None, **defaults):
 
 def main(argv=None, arg_parser=None) -> int:
     args = (arg_parser or build_parser()).parse_args(argv)
+    use_onednn_in_tensorflow()  # a .pb runs on the same kernels as in the packages' stages
     if not 0 <= args.device <= 255:
         raise StageError(f"--device: expected 0 to 255, found {args.device}")
     inputs = [s.strip() for s in args.input.split(",") if s.strip()]
