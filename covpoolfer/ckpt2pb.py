@@ -29,7 +29,11 @@ def serving(model, extra_outputs: bool = False):
 
 def build_parser():
     p = parser("covpoolfer ckpt2pb", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="run folder (latest checkpoint) or ckpt-N prefix")
+    p.add_argument("--ckpt_path", required=True,
+                   help="run folder (latest checkpoint) or ckpt-N prefix, or an original TF1 checkpoint "
+                        "(its folder or model-<run>.ckpt-<step> prefix)")
+    p.add_argument("--use_ema", action="store_true",
+                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--output_path", default="./", help="output folder")
     p.add_argument("--output_name", default="CovPoolFER.pb")
     p.add_argument("--batch_size", type=int, default=128, help="fixed batch of the frozen graph")
@@ -45,7 +49,7 @@ def main(argv=None) -> int:
     from common.tf.freeze import freeze, write_frozen
     from covpoolfer.models import restore_model
 
-    model, config, prefix = restore_model(a.ckpt_path)
+    model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
     size = config["image_size"]
 
     names = ["output", "logits", "embeddings"] if a.extra_outputs else ["output"]

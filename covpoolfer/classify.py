@@ -17,28 +17,33 @@ import numpy as np
 from common.cli import StageError, parser
 
 
-def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int) -> dict:
-    """{split: (features, labels, paths)} from the cache when it matches, else from the network."""
+def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int, use_ema: bool = False) -> dict:
+    """{split: (features, labels, paths)} from the cache when it was made by the same checkpoint
+    from the same images, else from the network."""
     import h5py
 
+    from common.tf.tf1_import import find_checkpoint
     from covpoolfer.dataset import list_dataset
 
     listed = {s: list_dataset(r) for s, r in roots.items()}
+    source = str(Path(find_checkpoint(ckpt_path)).resolve()) + (" (EMA)" if use_ema else "")
     if cache.is_file():
         with h5py.File(cache, "r") as f:
-            if all(s in f and [p.decode() for p in f[s]["paths"][:]] == listed[s][0] for s in roots):
+            if f.attrs.get("checkpoint") == source and \
+                    all(s in f and [p.decode() for p in f[s]["paths"][:]] == listed[s][0] for s in roots):
                 return {s: (f[s]["features"][:], f[s]["labels"][:], listed[s][0]) for s in roots}
     from common.cli import atomic_path
     from covpoolfer.dataset import load_images
     from covpoolfer.models import restore_model
     from covpoolfer.trainer import predict
 
-    model, config, _ = restore_model(ckpt_path)
+    model, config, _ = restore_model(ckpt_path, use_ema)
     out = {}
     for split, (paths, labels, _) in listed.items():
         feats = predict(model, load_images(paths, config["image_size"]), batch_size)["features"]
         out[split] = (feats, labels, paths)
     with atomic_path(cache, suffix=".h5") as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["checkpoint"] = source
         for split, (feats, labels, paths) in out.items():
             g = f.create_group(split)
             g["features"], g["labels"] = feats, labels
@@ -48,7 +53,10 @@ def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int
 
 def main(argv=None) -> int:
     p = parser("covpoolfer classify", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True)
+    p.add_argument("--ckpt_path", required=True,
+                   help="run folder or ckpt-N prefix, or an original TF1 checkpoint (folder or prefix)")
+    p.add_argument("--use_ema", action="store_true",
+                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--data_dir", required=True, help="SFEW_100-style folder with Train/ and val/")
     p.add_argument("--batch_size", type=int, default=128)
     p.add_argument("--nrof_total", type=int, default=None,
@@ -63,7 +71,8 @@ def main(argv=None) -> int:
     if val_dir is None:
         raise StageError(f"{a.data_dir}: expected a val/ folder beside Train/, found none")
     run_dir = Path(a.ckpt_path) if Path(a.ckpt_path).is_dir() else Path(a.ckpt_path).parent
-    data = extract(a.ckpt_path, {"train": train_dir, "val": val_dir}, run_dir / "features.h5", a.batch_size)
+    data = extract(a.ckpt_path, {"train": train_dir, "val": val_dir}, run_dir / "features.h5", a.batch_size,
+                   a.use_ema)
     (xtr, ytr, _), (xva, yva, _) = data["train"], data["val"]
     svm = SVC(kernel="linear", probability=True, random_state=0).fit(normalize(xtr), ytr)
     pred = svm.predict_proba(normalize(xva)).argmax(1)

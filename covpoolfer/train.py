@@ -57,6 +57,10 @@ def build_parser():
                         "want ~0.9 so inference statistics catch up)")
     p.add_argument("--eig_floor", type=float, default=1e-4, help="ReEig threshold")
     p.add_argument("--seed", type=int, default=666)
+    p.add_argument("--pretrained_model", default=None,
+                   help="start from these weights: one of our runs or an original TF1 checkpoint (folder or "
+                        "model-<run>.ckpt-<step> prefix) of the same model_def, embedding size and class count; "
+                        "--resume of an existing run wins over it")
     p.add_argument("--resume", action="store_true",
                    help="continue the newest run under --models_base_dir from its last checkpoint")
     p.add_argument("--jit", action="store_true", help="compile the train step with XLA")

@@ -31,7 +31,7 @@ from common.tf.training import (
 )
 from covpoolfer.dataset import eval_batches, list_dataset, load_images, train_dataset
 from covpoolfer.models import build_model
-from covpoolfer.models.covpoolnet import decayed_kernels
+from covpoolfer.models.covpoolnet import decayed_kernels, load_pretrained
 
 log = logging.getLogger("covpoolfer.train")
 
@@ -144,6 +144,8 @@ def train(args, train_dir, val_dir) -> None:
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, state=state, centers=centers, epoch=epoch_var)
     manager = CheckpointWriter(ckpt, run_dir, strategy)
+    if args.pretrained_model and not manager.latest_checkpoint:
+        log.info("weights from %s", load_pretrained(model, args.pretrained_model))
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))

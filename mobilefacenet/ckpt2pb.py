@@ -31,7 +31,11 @@ def serving(model, float32_output: bool = False):
 
 def main(argv=None) -> int:
     p = parser("mobilefacenet ckpt2pb", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="run folder, its best/ folder or a ckpt-N prefix")
+    p.add_argument("--ckpt_path", required=True,
+                   help="run folder, its best/ folder or a ckpt-N prefix, or the original MobileFaceNet_TF "
+                        "checkpoint (its folder or the MobileFaceNet_TF.ckpt prefix)")
+    p.add_argument("--use_ema", action="store_true",
+                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--output_path", default="pb_model/", help="output folder")
     p.add_argument("--output_name", default="MobileFaceNet.pb")
     p.add_argument("--batch_size", type=int, default=1, help="fixed batch of the frozen graph")
@@ -42,7 +46,7 @@ def main(argv=None) -> int:
     from common.tf.freeze import freeze, write_frozen
     from mobilefacenet.nets.mobilefacenet import restore_model
 
-    model, config, prefix = restore_model(a.ckpt_path)
+    model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
 
     name = "embeddings" if a.float32_output else "the_outputs"
     graph_def, spec = freeze(serving(model, a.float32_output), [TensorSpec("Placeholder", [a.batch_size, 112, 112, 3])], [name])

@@ -18,7 +18,11 @@ from common.cli import parser
 
 def main(argv=None) -> int:
     p = parser("mobilefacenet inference", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="run folder, its best/ folder or a ckpt-N prefix")
+    p.add_argument("--ckpt_path", required=True,
+                   help="run folder, its best/ folder or a ckpt-N prefix, or the original MobileFaceNet_TF "
+                        "checkpoint (its folder or the MobileFaceNet_TF.ckpt prefix)")
+    p.add_argument("--use_ema", action="store_true",
+                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--eval_datasets", nargs="+", required=True, help="verification .bin files")
     p.add_argument("--eval_batch_size", type=int, default=100)
     p.add_argument("--flip", action="store_true")
@@ -29,7 +33,7 @@ def main(argv=None) -> int:
     from mobilefacenet.evaluate import embed, load_bin, verify
     from mobilefacenet.nets.mobilefacenet import restore_model
 
-    model, _, prefix = restore_model(a.ckpt_path)
+    model, _, prefix = restore_model(a.ckpt_path, a.use_ema)
     print(f"restored {prefix}")
     curves = {}
     for path in a.eval_datasets:

@@ -60,6 +60,10 @@ def build_parser():
     p.add_argument("--jit", action="store_true", help="compile the training step with XLA")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the newest run under --models_dir")
+    p.add_argument("--pretrained_model", default=None,
+                   help="start from these backbone weights (the margin head starts fresh): one of our runs, "
+                        "or the original MobileFaceNet_TF checkpoint (with --variant repo --embedding_size 192 "
+                        "for the release); --resume of an existing run wins over it")
     add_strategy_args(p)
     return p
 

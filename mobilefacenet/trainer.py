@@ -29,6 +29,7 @@ from mobilefacenet.data import count_records, tfrecord_dataset
 from mobilefacenet.evaluate import embed, load_bin, verify
 from mobilefacenet.losses import MarginHead, margin_loss
 from mobilefacenet.nets import build_model
+from mobilefacenet.nets.mobilefacenet import load_pretrained
 
 log = logging.getLogger("mobilefacenet.train")
 
@@ -127,6 +128,8 @@ def train(args) -> None:
     ckpt = tf.train.Checkpoint(model=model, head=head, state=state, epoch=epoch_var, best_acc=best_acc)
     manager = CheckpointWriter(ckpt, run_dir, strategy)
     best = CheckpointWriter(tf.train.Checkpoint(model=model), run_dir and run_dir / "best", strategy, max_to_keep=1)
+    if args.pretrained_model and not manager.latest_checkpoint:
+        log.info("backbone weights from %s", load_pretrained(model, args.pretrained_model))
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint).expect_partial()
         log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))

@@ -27,7 +27,10 @@ def serving(base, head):
 
 def main(argv=None) -> int:
     p = parser("pfe ckpt2pb", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="train run folder or ckpt-N prefix")
+    p.add_argument("--ckpt_path", required=True,
+                   help="train run folder or ckpt-N prefix, or an original PFE checkpoint (folder or ckpt-N prefix)")
+    p.add_argument("--use_ema", action="store_true",
+                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--output_path", default="pb_model/", help="output folder")
     p.add_argument("--output_name", default="PFE.pb")
     p.add_argument("--batch_size", type=int, default=1, help="fixed batch of the frozen graph")
@@ -37,7 +40,7 @@ def main(argv=None) -> int:
     from common.tf.freeze import freeze, write_frozen
     from pfe.trainer import restore_pfe
 
-    base, head, config, prefix = restore_pfe(a.ckpt_path)
+    base, head, config, prefix = restore_pfe(a.ckpt_path, a.use_ema)
 
     graph_def, spec = freeze(serving(base, head), [TensorSpec("input", [a.batch_size, 112, 96, 3])], ["mu", "sigma_sq"])
     path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)

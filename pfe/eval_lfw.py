@@ -29,7 +29,10 @@ def extract(base, head, images: np.ndarray, batch_size: int = 128):
 
 def main(argv=None) -> int:
     p = parser("pfe eval_lfw", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="train run folder or ckpt-N prefix")
+    p.add_argument("--ckpt_path", required=True,
+                   help="train run folder or ckpt-N prefix, or an original PFE checkpoint (folder or ckpt-N prefix)")
+    p.add_argument("--use_ema", action="store_true",
+                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--lfw_dir", required=True)
     p.add_argument("--pairs_file", required=True)
     p.add_argument("--batch_size", type=int, default=128)
@@ -40,7 +43,7 @@ def main(argv=None) -> int:
     from pfe.scoring import lfw_scores, report
     from pfe.trainer import restore_pfe
 
-    base, head, _, prefix = restore_pfe(a.ckpt_path)
+    base, head, _, prefix = restore_pfe(a.ckpt_path, a.use_ema)
     paths, pairs, index = lfw_images(a.lfw_dir, a.pairs_file)
     mu, sigma_sq = extract(base, head, load_standardized(paths), a.batch_size)
     print(f"{prefix}: {len(paths)} images, {len(pairs.issame)} pairs")

@@ -17,7 +17,9 @@ from common.cli import add_strategy_args, parser
 
 def main(argv=None) -> int:
     p = parser("pfe train", __doc__.strip().splitlines()[0])
-    p.add_argument("--base_model", required=True, help="train_base run folder or ckpt-N prefix")
+    p.add_argument("--pretrained_model", "--base_model", dest="base_model", required=True,
+                   help="the frozen base: a train_base run folder or ckpt-N prefix, or an original TF1 "
+                        "checkpoint (the released sphere64 base, as the original config's pretrained_model)")
     p.add_argument("--data_dir", required=True, help="identity folders of aligned 112x96 faces")
     p.add_argument("--models_dir", default="models/")
     p.add_argument("--logs_dir", default="logs/")

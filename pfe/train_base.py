@@ -29,7 +29,9 @@ def main(argv=None) -> int:
     p.add_argument("--am_margin", type=float, default=0.35, help="AM-Softmax m")
     p.add_argument("--weight_decay", type=float, default=5e-4)
     p.add_argument("--bn_decay", type=float, default=0.995, help="bottleneck BN decay (0.5 for runs of few steps)")
-    p.add_argument("--pretrained", default=None, help="a local train_base run folder or ckpt-N prefix")
+    p.add_argument("--pretrained_model", "--pretrained", dest="pretrained", default=None,
+                   help="start from these base weights: a train_base/train run folder, a ckpt-N prefix, or an "
+                        "original TF1 checkpoint (the released sphere64_casia_am folder or its ckpt-N prefix)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     add_strategy_args(p)

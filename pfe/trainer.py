@@ -8,7 +8,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from common.cli import progress, setup_logging
+from common.cli import StageError, progress, setup_logging
+from common.tf import tf1_import
 from common.tf.distribute import (
     CheckpointWriter,
     all_gather,
@@ -22,9 +23,10 @@ from common.tf.distribute import (
     sync_batch_norm,
 )
 from common.tf.margin import MarginHead, margin_loss
-from common.tf.training import check_finite, read_config, run_folder, write_config
+from common.tf.training import check_finite, read_config, restore_objects, run_folder, write_config
 from pfe.data import balanced_indices, image_dataset, list_identities
 from pfe.losses import mls_loss
+from pfe.models.original import assign_original, describe, load_original
 from pfe.models.sphere_net import build_base
 from pfe.models.uncertainty import build_uncertainty
 
@@ -125,8 +127,11 @@ def train_base(args) -> None:
             else tf.keras.optimizers.Adam(args.learning_rate)
         opt.build(base.trainable_variables + head.trainable_variables)
     if args.pretrained:
-        _, prefix = read_config(args.pretrained)
-        tf.train.Checkpoint(base=base).restore(prefix).expect_partial().assert_existing_objects_matched()
+        pretrained, prefix = base_config(args.pretrained)
+        if (pretrained["depth"], pretrained["embedding_size"]) != (args.depth, args.embedding_size):
+            raise StageError(f"{prefix}: --pretrained: expected a sphere{args.depth} with {args.embedding_size}-d "
+                             f"embeddings, found sphere{pretrained['depth']} with {pretrained['embedding_size']}-d")
+        load_base_weights(base, pretrained, prefix)
         log.info("base weights from %s", prefix)
     ckpt, manager = _checkpointing(base, head, opt, run_dir, strategy)
     step = make_base_step(base, head, opt, args.weight_decay, strategy)
@@ -171,17 +176,17 @@ def make_head_step(base, head, optimizer, strategy=None):
 def train_uncertainty(args) -> None:
     """The uncertainty head with the MLS loss on class-balanced batches; the base stays frozen."""
     setup_logging()
-    base_config, base_prefix = read_config(args.base_model)
+    based_on, base_prefix = base_config(args.base_model)
     paths, labels, names = list_identities(args.data_dir)
-    config = {"depth": base_config["depth"], "embedding_size": base_config["embedding_size"],
+    config = {"depth": based_on["depth"], "embedding_size": based_on["embedding_size"],
               "base_prefix": base_prefix, "stage": "train"}
     strategy, run_dir = _start(args, args.num_classes_per_batch * args.images_per_class, config)
     log.info("train: %d images of %d identities; base %s", len(paths), len(names), base_prefix)
     with strategy.scope():
-        base = build_base(base_config["depth"], base_config["embedding_size"])
-        tf.train.Checkpoint(base=base).restore(base_prefix).expect_partial().assert_existing_objects_matched()
+        base = build_base(based_on["depth"], based_on["embedding_size"])
+        load_base_weights(base, based_on, base_prefix)
         base.trainable = False
-        head = build_uncertainty(base.output["conv_final"].shape[-1], base_config["embedding_size"],
+        head = build_uncertainty(base.output["conv_final"].shape[-1], based_on["embedding_size"],
                                  args.weight_decay, args.bn_decay)
         sync_batch_norm(head, strategy)
         opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9)
@@ -198,15 +203,38 @@ def train_uncertainty(args) -> None:
     log.info("PFE checkpoints (base + uncertainty head) in %s", run_dir)
 
 
-def restore_pfe(ckpt_path: str):
-    """Base and uncertainty head of a `train` run (folder or ckpt-N prefix), and its config."""
+def restore_pfe(ckpt_path: str, use_ema: bool = False):
+    """Base and uncertainty head of a `train` run or an original PFE checkpoint (folder or
+    prefix), its config and prefix. ``use_ema`` reads an original's EMA shadows."""
+    prefix = tf1_import.find_checkpoint(ckpt_path)
+    if tf1_import.is_original(prefix):
+        base, head, config = load_original(prefix, need_head=True, use_ema=use_ema)
+        return base, head, config, prefix
     config, prefix = read_config(ckpt_path)
     if config.get("stage") != "train":
-        from common.cli import StageError
-
         raise StageError(f"{ckpt_path}: expected a PFE `train` run (base + uncertainty head), found a "
                          f"{config.get('stage', 'unknown')} run")
     base = build_base(config["depth"], config["embedding_size"])
     head = build_uncertainty(base.output["conv_final"].shape[-1], config["embedding_size"], 0.0)
-    tf.train.Checkpoint(base=base, head=head).restore(prefix).expect_partial().assert_existing_objects_matched()
+    restore_objects(prefix, f"a PFE sphere{config['depth']} with its uncertainty head", base=base, head=head)
     return base, head, config, prefix
+
+
+def base_config(path: str) -> tuple[dict, str]:
+    """Depth, embedding size and prefix of a base: a train_base or train run, or an original
+    checkpoint (the released sphere64 base or a whole PFE model)."""
+    prefix = tf1_import.find_checkpoint(path)
+    if tf1_import.is_original(prefix):
+        return describe(prefix), prefix
+    config, prefix = read_config(path)
+    if "depth" not in config or config.get("stage") not in ("train", "train_base"):
+        raise StageError(f"{path}: expected a PFE train_base or train run, found the run of another model")
+    return config, prefix
+
+
+def load_base_weights(base, config: dict, prefix: str) -> None:
+    """The sphere-net weights of ``base`` from the checkpoint ``base_config`` described."""
+    if config.get("source") == "tf1":
+        assign_original(prefix, base)
+    else:
+        restore_objects(prefix, f"a PFE sphere{config['depth']} base", base=base)

@@ -93,6 +93,17 @@ def read_config(path: str | os.PathLike) -> tuple[dict, str]:
     return json.loads(cfg.read_text()), prefix
 
 
+def restore_objects(prefix: str, what: str, **objects) -> None:
+    """Restore ``objects`` (``model=...``) from one of our checkpoints; every weight must be there
+    and fit, or one line names the checkpoint and what it lacks."""
+    try:
+        tf.train.Checkpoint(**objects).restore(prefix).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as err:
+        detail = " ".join(str(err).split())
+        raise StageError(f"{prefix}: expected the weights of {what}, found a checkpoint that does not "
+                         f"match ({detail[:300]})") from None
+
+
 def check_finite(loss: float, step: int, manager: tf.train.CheckpointManager | None) -> None:
     """NaN guard: stop with one line, leaving the last good checkpoint as it is."""
     if not math.isfinite(loss):
