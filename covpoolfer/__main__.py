@@ -5,6 +5,7 @@ import sys
 from common.cli import dispatch
 
 STAGES = {
+    "convert_checkpoint": "covpoolfer.convert_checkpoint",
     "train": "covpoolfer.train",
     "ckpt2pb": "covpoolfer.ckpt2pb",
     "pic2bin": "covpoolfer.pic2bin",

@@ -5,6 +5,7 @@ import sys
 from common.cli import dispatch
 
 STAGES = {
+    "convert_checkpoint": "mobilefacenet.convert_checkpoint",
     "convert_recordio": "mobilefacenet.convert_recordio",
     "train_nets": "mobilefacenet.train_nets",
     "inference": "mobilefacenet.inference",

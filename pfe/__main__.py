@@ -5,6 +5,7 @@ import sys
 from common.cli import dispatch
 
 STAGES = {
+    "convert_checkpoint": "pfe.convert_checkpoint",
     "train_base": "pfe.train_base",
     "train": "pfe.train",
     "ckpt2pb": "pfe.ckpt2pb",

@@ -212,8 +212,8 @@ def restore_pfe(ckpt_path: str, use_ema: bool = False):
         return base, head, config, prefix
     config, prefix = read_config(ckpt_path)
     if config.get("stage") != "train":
-        raise StageError(f"{ckpt_path}: expected a PFE `train` run (base + uncertainty head), found a "
-                         f"{config.get('stage', 'unknown')} run")
+        found = f"a {config['stage']} run" if "stage" in config else "the run of another model"
+        raise StageError(f"{ckpt_path}: expected a PFE `train` run (base + uncertainty head), found {found}")
     base = build_base(config["depth"], config["embedding_size"])
     head = build_uncertainty(base.output["conv_final"].shape[-1], config["embedding_size"], 0.0)
     restore_objects(prefix, f"a PFE sphere{config['depth']} with its uncertainty head", base=base, head=head)

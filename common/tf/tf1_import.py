@@ -27,9 +27,9 @@ TRAINING_ONLY = re.compile(
 EMA_SUFFIX = "/ExponentialMovingAverage"
 
 
-def _step_of(index: Path) -> int:
+def step_of(prefix: str | os.PathLike) -> int:
     """The step number at the end of a checkpoint prefix (``model-x.ckpt-3000`` -> 3000), or -1."""
-    match = re.search(r"-(\d+)$", index.name[: -len(".index")])
+    match = re.search(r"-(\d+)$", Path(prefix).name.removesuffix(".index"))
     return int(match.group(1)) if match else -1
 
 
@@ -50,7 +50,7 @@ def find_checkpoint(path: str | os.PathLike) -> str:
         named = state and Path(p, state.model_checkpoint_path)  # an absolute path stays as it is
         if named and Path(str(named) + ".index").is_file():
             return str(named)
-        indexes = sorted(p.glob("*.index"), key=lambda f: (_step_of(f), f.stat().st_mtime))
+        indexes = sorted(p.glob("*.index"), key=lambda f: (step_of(f), f.stat().st_mtime))
         if indexes:
             return str(indexes[-1])[: -len(".index")]
         raise StageError(f"{p}: expected a checkpoint folder (a *.index file with its .data-*), "
@@ -59,6 +59,15 @@ def find_checkpoint(path: str | os.PathLike) -> str:
         raise StageError(f"{p}: expected a checkpoint folder or prefix ({p}.index), found nothing")
     raise StageError(f"{p}: expected a checkpoint folder or prefix, found "
                      f"{'a file that is not a checkpoint' if p.is_file() else 'nothing'}")
+
+
+def original_prefix(path: str | os.PathLike) -> str:
+    """The prefix of an original TF1 checkpoint; one line when it is one of ours instead."""
+    prefix = find_checkpoint(path)
+    if not is_original(prefix):
+        raise StageError(f"{prefix}: expected an original TF1 (tf.train.Saver) checkpoint, found one written by "
+                         f"this project's trainers (it needs no conversion)")
+    return prefix
 
 
 def list_shapes(prefix: str) -> dict[str, list[int]]:

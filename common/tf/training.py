@@ -93,6 +93,32 @@ def read_config(path: str | os.PathLike) -> tuple[dict, str]:
     return json.loads(cfg.read_text()), prefix
 
 
+def write_run(output_dir: str | os.PathLike, config: dict, step: int, overwrite: bool = False, **objects) -> str:
+    """One of our run folders holding ``objects`` (``model=...``) as checkpoint ``ckpt-<step>`` plus
+    config.json, written beside the target and renamed onto it. Returns the checkpoint prefix."""
+    import shutil
+    import tempfile
+
+    out = Path(output_dir)
+    if out.is_file():
+        raise StageError(f"{out}: expected a folder for the run, found a file")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise StageError(f"{out}: expected a new or empty folder for the run, found files (--overwrite replaces them)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        # CheckpointManager writes the `checkpoint` file with relative paths: the folder can move.
+        saved = tf.train.CheckpointManager(tf.train.Checkpoint(**objects), str(tmp), max_to_keep=1).save(step)
+        write_config(tmp, config)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return str(out / Path(saved).name)
+
+
 def restore_objects(prefix: str, what: str, **objects) -> None:
     """Restore ``objects`` (``model=...``) from one of our checkpoints; every weight must be there
     and fit, or one line names the checkpoint and what it lacks."""

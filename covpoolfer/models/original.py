@@ -33,7 +33,7 @@ def describe(prefix: str) -> dict:
         raise StageError(f"{prefix}: expected every variable of {WHAT}, found {missing} missing")
     return {"model_def": "covpoolnet" if f"{scope}/fc_2/weights" in shapes else "covpoolnet2",
             "embedding_size": int(bottleneck[-1]), "num_classes": int(logits[-1]), "image_size": 100,
-            "eig_floor": 1e-4, "scope": scope, "source": "tf1", "prefix": prefix}
+            "eig_floor": 1e-4, "scope": scope, "source": "tf1"}
 
 
 def tf1_name(path: str, scope: str) -> str:

@@ -34,7 +34,7 @@ def describe(prefix: str) -> dict:
     if f"{SCOPE}/Conv/weights" not in shapes:
         raise StageError(f"{prefix}: expected the MobileFaceNet_TF graph (with MobileFaceNet/Conv after the first "
                          f"depthwise conv), found a checkpoint without it")
-    return {"variant": "repo", "embedding_size": int(final[-1]), "source": "tf1", "prefix": prefix}
+    return {"variant": "repo", "embedding_size": int(final[-1]), "source": "tf1"}
 
 
 def layer_scopes(model: tf.keras.Model) -> dict[str, str]:

@@ -45,7 +45,7 @@ def describe(prefix: str) -> dict:
                          f"SphereNet/Bottleneck/weights missing")
     head = "UncertaintyModule/fc1/weights" in shapes
     return {"depth": depth, "embedding_size": int(bottleneck[-1]), "stage": "train" if head else "train_base",
-            "source": "tf1", "prefix": prefix}
+            "source": "tf1"}
 
 
 def base_name(path: str) -> str:

@@ -130,7 +130,7 @@ def test_evaluate_export_infer_onnx_and_msame_agree(trained, data, tmp_path, cap
                                atol=1e-4 * np.abs(expected).max())
 
 
-def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_path):
+def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_path, capsys):
     from microexpression.model import build_network
 
     imagenet = paddle.vision.models.resnet18(num_classes=1000)
@@ -138,6 +138,7 @@ def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_p
     net = build_network("resnet18", 7, str(tmp_path / "resnet18.pdparams"))
     np.testing.assert_array_equal(net.conv1.weight.numpy(), imagenet.conv1.weight.numpy())
     assert net.fc.weight.shape == [512, 7]
+    assert "1000-class classifier head is skipped" in capsys.readouterr().out
     r = subprocess.run([sys.executable, "-m", "microexpression", "train", "--data_root", str(tmp_path),
                         "--pretrained", str(tmp_path / "nope.pdparams")], capture_output=True, text=True)
     assert r.returncode == 1
@@ -181,3 +182,35 @@ def test_corrupt_image_in_an_annotation_is_one_line(tmp_path):
                      "--set", "image_shape=[3,32,32]", "--set", "epochs=1", "--set", "batch_size=2",
                      "--set", f"model_save_dir={tmp_path / 'o' / 'M'}")
     assert "bad.jpg" in line
+
+
+def test_a_model_saved_by_the_original_notebook_evaluates_predicts_and_exports(data, tmp_path, capsys):
+    """paddle.Model.save of a paddle.vision ResNet with 7 classes and no .json beside it: the
+    stages take the original settings and read arch and classes off the weights."""
+    from microexpression import predict
+    from microexpression.model import load_trained
+
+    annotate.main(["--data_root", str(data), "--split", "subject"])
+    paddle.seed(0)
+    net = paddle.vision.models.resnet18(num_classes=7)
+    original = paddle.Model(net)
+    original.prepare(paddle.optimizer.Momentum(parameters=net.parameters()))
+    original.save(str(tmp_path / "MicroExpression"))  # .pdparams + .pdopt, as the notebook
+    assert not (tmp_path / "MicroExpression.json").exists()
+
+    model, loaded, config = load_trained(str(tmp_path / "MicroExpression"))
+    assert (config["arch"], config["num_classes"], config["image_shape"]) == ("resnet18", 7, [3, 224, 224])
+    np.testing.assert_array_equal(loaded.fc.weight.numpy(), net.fc.weight.numpy())
+    assert "original notebook's model (resnet18, 7 classes" in capsys.readouterr().out
+
+    evaluate.main(["--model", str(tmp_path / "MicroExpression"), "--data_root", str(data)])
+    assert "top-1" in capsys.readouterr().out
+    predict.main(["--model", str(tmp_path / "MicroExpression"), "--data_root", str(data),
+                  "--picture", str(tmp_path / "p.png")])
+    assert (tmp_path / "p.png").is_file()
+    export.main(["--model", str(tmp_path / "MicroExpression"), "--output", str(tmp_path / "infer" / "M")])
+    assert any((tmp_path / "infer").glob("M.*"))
+
+    paddle.save({"fc.weight": paddle.zeros([512, 3])}, str(tmp_path / "other.pdparams"))
+    with pytest.raises(StageError, match="expected paddle.vision"):
+        load_trained(str(tmp_path / "other"))

@@ -1,0 +1,48 @@
+"""Convert an original CovPoolFER TF1 checkpoint into one of our run folders (checkpoint + config.json).
+
+    python -m covpoolfer.convert_checkpoint --ckpt_path 20170815-144407/ --output_dir models/sfew_original
+
+The run folder works wherever one of our training runs does: ckpt2pb, classify, and
+`train --pretrained_model` to go on training from the author's weights. The architecture
+(covpoolnet or covpoolnet2, bottleneck size, classes) is read off the variable names.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from common.cli import parser
+
+# facenet's get_dataset sorts the class folders: the order the original Logits were trained in.
+SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
+
+
+def main(argv=None) -> int:
+    p = parser("covpoolfer convert_checkpoint", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True,
+                   help="the original checkpoint: its folder (a `checkpoint` file with foreign paths is fine) or "
+                        "the model-<run>.ckpt-<step> prefix")
+    p.add_argument("--output_dir", required=True, help="the run folder to write")
+    p.add_argument("--use_ema", action="store_true", help="take the ExponentialMovingAverage shadows as weights")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --output_dir")
+    a = p.parse_args(argv)
+
+    from common.tf import tf1_import
+    from common.tf.training import write_run
+    from covpoolfer.models.original import load_original
+
+    prefix = tf1_import.original_prefix(a.ckpt_path)
+    model, config = load_original(prefix, a.use_ema)
+    if config["num_classes"] == len(SFEW_CLASSES):
+        config["classes"] = SFEW_CLASSES
+    config.update(converted_from=prefix, use_ema=a.use_ema)
+    saved = write_run(a.output_dir, config, max(tf1_import.step_of(prefix), 0), a.overwrite, model=model)
+    print(f"wrote {saved} ({config['model_def']}, scope {config['scope']}, embedding {config['embedding_size']}, "
+          f"{config['num_classes']} classes) from {prefix}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

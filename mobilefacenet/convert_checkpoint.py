@@ -1,0 +1,42 @@
+"""Convert the original MobileFaceNet_TF checkpoint into one of our run folders (checkpoint + config.json).
+
+    python -m mobilefacenet.convert_checkpoint --ckpt_path arch/pretrained_model/ --output_dir models/mfn_original
+
+The run folder works wherever one of our train_nets runs does (ckpt2pb, inference, and
+`train_nets --pretrained_model`). The release is the repos' graph (`--variant repo`) with
+192-d embeddings; the size is read off Logits/LinearConv1x1. The margin head's weights
+(insightface_loss/embedding_weights) are not kept.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from common.cli import parser
+
+
+def main(argv=None) -> int:
+    p = parser("mobilefacenet convert_checkpoint", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True,
+                   help="the original checkpoint: its folder or the MobileFaceNet_TF.ckpt prefix")
+    p.add_argument("--output_dir", required=True, help="the run folder to write")
+    p.add_argument("--use_ema", action="store_true", help="take the ExponentialMovingAverage shadows as weights")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --output_dir")
+    a = p.parse_args(argv)
+
+    from common.tf import tf1_import
+    from common.tf.training import write_run
+    from mobilefacenet.nets.original import load_original
+
+    prefix = tf1_import.original_prefix(a.ckpt_path)
+    model, config = load_original(prefix, a.use_ema)
+    config.update(converted_from=prefix, use_ema=a.use_ema)
+    saved = write_run(a.output_dir, config, max(tf1_import.step_of(prefix), 0), a.overwrite, model=model)
+    print(f"wrote {saved} ({config['variant']} variant, {config['embedding_size']}-d) from {prefix}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,44 @@
+"""Convert an original PFE TF1 checkpoint into one of our run folders (checkpoint + config.json).
+
+    python -m pfe.convert_checkpoint --ckpt_path PFE_sphere64_casia_am/ --output_dir models/pfe_original
+
+A whole PFE model (SphereNet + UncertaintyModule) becomes a `train` run that ckpt2pb and
+eval_lfw read; a base alone (the released sphere64_casia_am) becomes a `train_base` run that
+`train --pretrained_model` and `train_base --pretrained_model` start from. The depth is read off
+the block names.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from common.cli import parser
+
+
+def main(argv=None) -> int:
+    p = parser("pfe convert_checkpoint", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True, help="the original checkpoint: its folder or the ckpt-<step> prefix")
+    p.add_argument("--output_dir", required=True, help="the run folder to write")
+    p.add_argument("--use_ema", action="store_true", help="take the ExponentialMovingAverage shadows as weights")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --output_dir")
+    a = p.parse_args(argv)
+
+    from common.tf import tf1_import
+    from common.tf.training import write_run
+    from pfe.models.original import describe, load_original
+
+    prefix = tf1_import.original_prefix(a.ckpt_path)
+    whole = describe(prefix)["stage"] == "train"
+    base, head, config = load_original(prefix, need_head=whole, use_ema=a.use_ema)
+    config.update(converted_from=prefix, use_ema=a.use_ema)
+    parts = {"base": base, "head": head} if whole else {"base": base}
+    saved = write_run(a.output_dir, config, max(tf1_import.step_of(prefix), 0), a.overwrite, **parts)
+    print(f"wrote {saved} (sphere{config['depth']}{' + uncertainty module' if whole else ', base only'}, "
+          f"a `{config['stage']}` run) from {prefix}")
+    return 0
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))
