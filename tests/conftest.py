@@ -59,6 +59,32 @@ def _mirrored_equals_one_device(module: str, models_flag: str, out, *args) -> di
     return runs
 
 
+def _make_original(model: str, out, *args, pixels=None):
+    """An original model's TF1 checkpoint and its outputs, from tests/tf1_originals.py run in its own
+    process (graph mode). Returns (checkpoint folder, expected outputs, the raw pixels)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if pixels is not None:
+        np.save(out / "input.npy", pixels)
+        args = (*args, "--pixels", out / "input.npy")
+    script = Path(__file__).parent / "tf1_originals.py"
+    r = subprocess.run([sys.executable, str(script), model, "--out", str(out), *map(str, args)],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, f"tf1_originals.py {model} failed:\n{r.stderr[-3000:]}"
+    return out / "ckpt", dict(np.load(out / "expected.npz")), np.load(out / "pixels.npy")
+
+
+@pytest.fixture(scope="session")
+def make_original():
+    return _make_original
+
+
 @pytest.fixture
 def run_module():
     return _run_module

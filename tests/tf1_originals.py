@@ -235,7 +235,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("model", choices=["covpoolfer", "pfe", "mobilefacenet"])
     p.add_argument("--out", required=True)
-    p.add_argument("--images", type=int, default=4)
+    p.add_argument("--images", type=int, default=4, help="random images to run (without --pixels)")
+    p.add_argument("--pixels", default=None, help="a .npy of uint8 images [N,H,W,3] to run instead")
     p.add_argument("--calibration_images", type=int, default=32)
     p.add_argument("--scope", default="DLP-CNN")
     p.add_argument("--model_def", default="covpoolnet", choices=["covpoolnet", "covpoolnet2"])
@@ -252,7 +253,7 @@ def main():
     v1.set_random_seed(7)
 
     size = {"covpoolfer": (100, 100), "pfe": (112, 96), "mobilefacenet": (112, 112)}[a.model]
-    batch = pixels(a.images, *size)
+    batch = np.load(a.pixels) if a.pixels else pixels(a.images, *size)
     images = v1.placeholder(tf.float32, [None, *size, 3], name="input")
     after = None
     if a.model == "covpoolfer":

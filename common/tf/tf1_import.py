@@ -20,9 +20,9 @@ import tensorflow as tf
 from common.cli import StageError
 
 # Saved by the originals' training scripts next to the weights; none of them is needed for
-# inference: step counters, optimizer slots and accumulators, EMA shadows.
+# inference: step counters, optimizer slots and accumulators, EMA shadows, centre-loss centres.
 TRAINING_ONLY = re.compile(
-    r"(^|/)(global_step|Variable(_\d+)?|epoch|epoch_step|beta[12]_power(_\d+)?|learning_rate)$"
+    r"(^|/)(global_step|Variable(_\d+)?|epoch|epoch_step|beta[12]_power(_\d+)?|learning_rate|centers)$"
     r"|/(Adam|Adam_1|Momentum|RMSProp|RMSProp_1|Adagrad|Adadelta|Adadelta_1|ExponentialMovingAverage)$")
 EMA_SUFFIX = "/ExponentialMovingAverage"
 
