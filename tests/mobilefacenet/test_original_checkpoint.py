@@ -1,0 +1,93 @@
+"""The released MobileFaceNet_TF checkpoint (192-d) through our chain, against an independent
+tf.compat.v1 build of the original graph (tests/tf1_originals.py)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from common import msame, synthetic
+from common.cli import run
+from common.images import decode_rgb
+from mobilefacenet import (
+    calculate_om_acc,
+    ckpt2pb,
+    convert_recordio,
+    image2bin,
+    inference,
+    train_nets,
+)
+from mobilefacenet.data import normalize, read_verification_bin
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory, make_original):
+    """MobileFaceNet_TF.ckpt as released (192-d, the margin head's weights inside) plus what a
+    user's own run adds (global_step, Adam slots, EMA shadows), run on the lfw.bin faces."""
+    root = tmp_path_factory.mktemp("mfn_original")
+    lfw = synthetic.make_lfw_bin(root / "lfw.bin", pairs_per_fold=1, folds=10, identities=30)
+    bins, _ = read_verification_bin(lfw)
+    pixels = np.stack([decode_rgb(b, "lfw", (112, 112)) for b in bins])
+    ckpt, expected, _ = make_original("mobilefacenet", root / "orig", "--embedding_size", "192", "--extras",
+                                      "--calibration_images", "16", pixels=pixels)
+    return lfw, ckpt, expected, pixels
+
+
+def _msame(model, bins, out):
+    assert run(msame.main, ["--model", str(model), "--input", str(bins), "--output", str(out), "--outfmt", "BIN"]) == 0
+    (stamp,) = list(out.iterdir())
+    return stamp
+
+
+def test_release_freezes_to_the_ports_contract_and_matches_the_original(release, tmp_path, capsys):
+    lfw, ckpt, expected, _ = release
+    image2bin.main(["--eval_dataset", str(lfw), "--output_dir", str(tmp_path / "bins")])
+    count = len(expected["embeddings"])
+    for name, extra, dtype, tolerance in (("fp16", [], np.float16, 2e-3), ("fp32", ["--float32_output"], np.float32, 1e-4)):
+        ckpt2pb.main(["--ckpt_path", str(ckpt), "--output_path", str(tmp_path / name), *extra])
+        stamp = _msame(tmp_path / name / "MobileFaceNet.pb", tmp_path / "bins", tmp_path / f"out_{name}")
+        emb = np.stack([np.fromfile(stamp / f"{i}_output_0.bin", dtype) for i in range(count)]).astype(np.float32)
+        assert emb.shape == (count, 192)
+        np.testing.assert_allclose(emb, expected["embeddings"], rtol=0, atol=tolerance, err_msg=name)
+    printed = capsys.readouterr().out
+    assert "the_outputs [1, 192] float16" in printed and "embeddings [1, 192] float32" in printed
+
+    calculate_om_acc.main(["--om_output", str(stamp), "--eval_dataset", str(lfw), "--dtype", "float32",
+                           "--embedding_size", "192"])
+    offline = capsys.readouterr().out.split("Accuracy: ")[1].split()[0]
+    inference.main(["--ckpt_path", str(ckpt), "--eval_datasets", str(lfw)])
+    assert f"Accuracy: {offline}+-" in capsys.readouterr().out
+
+
+def test_ema_shadows_on_request(release):
+    from mobilefacenet.nets.mobilefacenet import l2_normalize, restore_model
+
+    _, ckpt, expected, pixels = release
+    x = normalize(pixels[:4])
+    for use_ema, key in ((False, "embeddings"), (True, "embeddings_ema")):
+        model, config, _ = restore_model(str(ckpt / "MobileFaceNet_TF.ckpt"), use_ema)
+        assert (config["variant"], config["embedding_size"]) == ("repo", 192)
+        np.testing.assert_allclose(l2_normalize(model(x, training=False)).numpy(), expected[key][:4], atol=1e-4)
+    assert np.abs(expected["embeddings"] - expected["embeddings_ema"]).max() > 1e-2
+
+
+def test_train_nets_starts_from_the_release(release, tmp_path, capsys):
+    _, ckpt, _, _ = release
+    synthetic.make_ms1m(tmp_path / "ms1m", identities=4, images_per_identity=4)
+    convert_recordio.main(["--data_dir", str(tmp_path / "ms1m"), "--output", str(tmp_path / "train.tfrecords")])
+    args = ["--tfrecords", str(tmp_path / "train.tfrecords"), "--models_dir", str(tmp_path / "models"),
+            "--logs_dir", str(tmp_path / "logs"), "--max_epoch", "1", "--steps_per_epoch", "1",
+            "--train_batch_size", "8", "--pretrained_model", str(ckpt), "--lr_values", "0,0,0,0,0",
+            "--weight_decay", "0"]
+    assert run(train_nets.main, args) == 1  # the paper variant at 128-d cannot hold the release
+    assert "pass --variant repo --embedding_size 192" in capsys.readouterr().err
+    train_nets.main([*args, "--variant", "repo", "--embedding_size", "192", "--models_dir", str(tmp_path / "ok")])
+    (run_dir,) = list((tmp_path / "ok").iterdir())
+    from mobilefacenet.nets.mobilefacenet import restore_model
+
+    trained, _, _ = restore_model(str(run_dir))
+    theirs = tf.train.load_checkpoint(str(ckpt / "MobileFaceNet_TF.ckpt"))
+    for layer, name in (("conv1", "Conv2d_0/weights"), ("stage4_block1_project", "Conv_30/weights"),
+                        ("gdconv", "Logits/SeparableConv2d/depthwise_weights")):
+        np.testing.assert_array_equal(trained.get_layer(layer).kernel.numpy(), theirs.get_tensor(f"MobileFaceNet/{name}"))
