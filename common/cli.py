@@ -150,6 +150,16 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", newline="")
 
 
+def add_convert_args(p: argparse.ArgumentParser, checkpoint: str) -> None:
+    """The flags of every ``convert_checkpoint`` stage; ``checkpoint`` names the release's prefix."""
+    p.add_argument("--ckpt_path", required=True,
+                   help=f"the original checkpoint: its folder (a `checkpoint` file naming other paths is fine) "
+                        f"or the {checkpoint} prefix")
+    p.add_argument("--output_dir", required=True, help="the run folder to write")
+    p.add_argument("--use_ema", action="store_true", help="take the ExponentialMovingAverage shadows as weights")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --output_dir")
+
+
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 

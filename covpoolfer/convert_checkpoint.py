@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import parser
+from common.cli import add_convert_args, parser
 
 # facenet's get_dataset sorts the class folders: the order the original Logits were trained in.
 SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
@@ -19,12 +19,7 @@ SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise
 
 def main(argv=None) -> int:
     p = parser("covpoolfer convert_checkpoint", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True,
-                   help="the original checkpoint: its folder (a `checkpoint` file with foreign paths is fine) or "
-                        "the model-<run>.ckpt-<step> prefix")
-    p.add_argument("--output_dir", required=True, help="the run folder to write")
-    p.add_argument("--use_ema", action="store_true", help="take the ExponentialMovingAverage shadows as weights")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --output_dir")
+    add_convert_args(p, "model-<run>.ckpt-<step>")
     a = p.parse_args(argv)
 
     from common.tf import tf1_import

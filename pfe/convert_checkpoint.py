@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import parser
+from common.cli import add_convert_args, parser
 
 
 def main(argv=None) -> int:
     p = parser("pfe convert_checkpoint", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="the original checkpoint: its folder or the ckpt-<step> prefix")
-    p.add_argument("--output_dir", required=True, help="the run folder to write")
-    p.add_argument("--use_ema", action="store_true", help="take the ExponentialMovingAverage shadows as weights")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --output_dir")
+    add_convert_args(p, "ckpt-<step>")
     a = p.parse_args(argv)
 
     from common.tf import tf1_import
