@@ -12,8 +12,6 @@ from common.images import load_rgb
 from covpoolfer import ckpt2pb, classify, convert_checkpoint, msame, pic2bin, train
 from covpoolfer.dataset import list_dataset
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def original(tmp_path_factory, make_original):
@@ -28,6 +26,7 @@ def original(tmp_path_factory, make_original):
     return sfew, ckpt, expected
 
 
+@pytest.mark.slow
 def test_released_checkpoint_freezes_and_runs_offline_as_the_original_graph(original, tmp_path, capsys):
     sfew, ckpt, expected = original
     assert expected["clipped_fraction"] > 0.2  # ReEig's floor is active on these features
@@ -45,6 +44,7 @@ def test_released_checkpoint_freezes_and_runs_offline_as_the_original_graph(orig
     np.testing.assert_array_equal(argmax, expected["logits"].argmax(1))
 
 
+@pytest.mark.slow
 def test_convert_checkpoint_then_train_from_the_original_weights(original, tmp_path, capsys):
     sfew, ckpt, expected = original
     convert_checkpoint.main(["--ckpt_path", str(ckpt), "--output_dir", str(tmp_path / "converted")])
@@ -83,6 +83,7 @@ def _error(capsys, argv) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_broken_and_foreign_checkpoints_fail_in_one_line(original, tmp_path, capsys):
     _, ckpt, _ = original
     prefix = str(ckpt / "model-20170815-144407.ckpt-90000")
@@ -111,3 +112,15 @@ def test_broken_and_foreign_checkpoints_fail_in_one_line(original, tmp_path, cap
     assert run(ckpt2pb.main, ["--ckpt_path", str(tmp_path / "extra"), *out, "--batch_size", "1"]) == 0
     warnings = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("warning:")]
     assert len(warnings) == 1 and warnings[0].endswith("1 variable(s) not used: DLP-CNN/fc_9/weights")
+
+
+@pytest.mark.parametrize("scope", ["CovPoolNetwork", "CovPool2"])
+def test_scope_and_head_are_read_off_the_names(scope, tmp_path):
+    from covpoolfer.models.original import describe
+
+    _tf1_save(tmp_path / "model.ckpt-7", {f"{scope}/Conv2d_1/weights": np.zeros([3, 3, 3, 64], np.float32),
+                                          f"{scope}/Bottleneck/weights": np.zeros([2000, 128], np.float32),
+                                          "Logits/weights": np.zeros([128, 7], np.float32)})
+    config = describe(str(tmp_path / "model.ckpt-7"))
+    assert (config["scope"], config["model_def"], config["embedding_size"], config["num_classes"]) == \
+        (scope, "covpoolnet2", 128, 7)

@@ -11,8 +11,6 @@ from common.images import load_rgb
 from pfe import ckpt2pb, convert_checkpoint, eval_lfw, inf_input2bin, om_output_inf, train
 from pfe.data import IMAGE_SIZE, lfw_images
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def lfw(tmp_path_factory):
@@ -36,6 +34,7 @@ def _accuracy_lines(text: str) -> list[str]:
     return [ln.split(" threshold")[0] for ln in text.splitlines() if "accuracy:" in ln]
 
 
+@pytest.mark.slow
 def test_released_pfe_freezes_and_runs_offline_as_the_original_graph(lfw, sphere64, tmp_path, capsys):
     (lfw_dir, pairs), (ckpt, expected) = lfw, sphere64
     ckpt2pb.main(["--ckpt_path", str(ckpt), "--output_path", str(tmp_path / "pb")])
@@ -59,6 +58,7 @@ def test_released_pfe_freezes_and_runs_offline_as_the_original_graph(lfw, sphere
     assert _accuracy_lines(capsys.readouterr().out) == offline and len(offline) == 2
 
 
+@pytest.mark.slow
 def test_released_base_starts_head_training_and_stays_untouched(tmp_path, make_original, capsys):
     ckpt, _, _ = make_original("pfe", tmp_path / "orig", "--depth", "4", "--base_only", "--images", "2")
     casia = synthetic.make_casia(tmp_path / "casia", identities=4, images_per_identity=4)
@@ -79,3 +79,18 @@ def test_released_base_starts_head_training_and_stays_untouched(tmp_path, make_o
     assert "base only, a `train_base` run" in capsys.readouterr().out
     assert run(ckpt2pb.main, ["--ckpt_path", str(ckpt), "--output_path", str(tmp_path / "pb")]) == 1
     assert "expected a PFE model with its uncertainty module" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("depth", [4, 10, 20, 36, 64])
+def test_depth_is_read_off_the_block_names(depth, tmp_path):
+    from pfe.models.original import describe
+    from pfe.models.sphere_net import DEPTHS
+
+    names = {"SphereNet/conv1/Conv/weights": np.zeros([1], np.float32),
+             "SphereNet/Bottleneck/weights": np.zeros([4, 512], np.float32)}
+    for k, blocks in enumerate(DEPTHS[depth], 1):
+        names.update({f"SphereNet/conv{k}/Conv_{j}/weights": np.zeros([1], np.float32) for j in range(1, 2 * blocks + 1)})
+    variables = {n: tf.Variable(v) for n, v in names.items()}
+    tf.compat.v1.train.Saver(var_list=variables).save(None, str(tmp_path / "ckpt-1"))
+    config = describe(str(tmp_path / "ckpt-1"))
+    assert (config["depth"], config["embedding_size"], config["stage"]) == (depth, 512, "train_base")
