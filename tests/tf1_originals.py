@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 v1 = tf.compat.v1
-BATCH_NORMS = []  # (input, moving_mean, moving_variance, beta or None) in graph order
+BATCH_NORMS = []  # (calibration op, moving_variance, beta or None) in graph order
 RNG = np.random.default_rng(7)
 
 
@@ -47,7 +47,8 @@ def batch_norm(x, eps, center=True, scale=True):
         gamma = variable("gamma", [channels], value=1.0 + 0.1 * RNG.standard_normal(channels)) if scale else None
         mean = variable("moving_mean", [channels], value=np.zeros(channels))
         var = variable("moving_variance", [channels], value=np.ones(channels))
-    BATCH_NORMS.append((x, mean, var, beta))
+    batch_mean, batch_var = tf.nn.moments(x, list(range(len(x.shape) - 1)))
+    BATCH_NORMS.append((tf.group(mean.assign(batch_mean), var.assign(batch_var)), var, beta))
     return tf.nn.batch_normalization(x, mean, var, beta, gamma, eps)
 
 
@@ -62,12 +63,10 @@ def depthwise(x, k, stride=1, padding="SAME"):
 
 
 def calibrate(sess, feed, after=None):
-    """Moving statistics from the batch, layer by layer (each one sees the calibrated layers before it)."""
-    for k, (x, mean, var, _) in enumerate(BATCH_NORMS):
-        values = sess.run(x, feed)
-        axes = tuple(range(values.ndim - 1))
-        mean.load(values.mean(axes), sess)
-        var.load(values.var(axes), sess)
+    """Moving statistics from the batch, layer by layer (each one sees the calibrated layers before
+    it); one session run per layer, with ops built beforehand (a new op re-sends the graph)."""
+    for k, (assign_moments, _, _) in enumerate(BATCH_NORMS):
+        sess.run(assign_moments, feed)
         if after:
             after(k, sess, feed)
 
@@ -116,7 +115,7 @@ def covpoolfer_adjust(ends):
     def after(k, sess, feed):
         if k != 5:
             return
-        _, _, var, beta = BATCH_NORMS[k]
+        _, var, beta = BATCH_NORMS[k]
         beta.load(np.zeros(beta.shape.as_list(), np.float32), sess)
         eig = np.linalg.eigvalsh(sess.run(ends["bimap"], feed).astype(np.float64))
         var.load(sess.run(var) * float(np.median(eig)) / 1e-4, sess)
@@ -265,7 +264,10 @@ def main():
         outputs = mobilefacenet(images, a.embedding_size or 192)
 
     feed = {images: batch.astype(np.float32)}
-    with v1.Session() as sess:
+    # Each distinct run (one per BN layer while calibrating) would pay Grappler's rewrite of the graph.
+    config = v1.ConfigProto()
+    config.graph_options.rewrite_options.disable_meta_optimizer = True
+    with v1.Session(config=config) as sess:
         sess.run(v1.global_variables_initializer())
         # Statistics of a few images leave channels with almost no spread, whose BN would blow
         # round-off up: calibrate on a larger set than the batch that is compared.

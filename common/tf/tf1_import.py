@@ -130,7 +130,12 @@ def assign(prefix: str, mapping: dict[str, tf.Variable], what: str, use_ema: boo
     reader = tf.train.load_checkpoint(prefix)
     for name, variable in mapping.items():
         source = name + EMA_SUFFIX if use_ema and name in shadows else name
-        value = np.asarray(reader.get_tensor(source))
+        try:
+            value = np.asarray(reader.get_tensor(source))
+        except (tf.errors.OpError, IndexError, ValueError) as err:  # a truncated or damaged .data-* file
+            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise StageError(f"{prefix}: expected a readable value of {source}, found a damaged checkpoint "
+                             f"({message[:200]})") from None
         variable.assign(value.reshape(_shape(variable)).astype(tf.as_dtype(variable.dtype).as_numpy_dtype))
     unknown = sorted(n for n in shapes if n not in mapping and not TRAINING_ONLY.search(n))
     if shadows and not use_ema:

@@ -124,7 +124,7 @@ def restore_objects(prefix: str, what: str, **objects) -> None:
     and fit, or one line names the checkpoint and what it lacks."""
     try:
         tf.train.Checkpoint(**objects).restore(prefix).expect_partial().assert_existing_objects_matched()
-    except (AssertionError, ValueError, tf.errors.OpError) as err:
+    except (AssertionError, ValueError, IndexError, tf.errors.OpError) as err:
         detail = " ".join(str(err).split())
         raise StageError(f"{prefix}: expected the weights of {what}, found a checkpoint that does not "
                          f"match ({detail[:300]})") from None

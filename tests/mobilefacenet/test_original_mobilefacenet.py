@@ -30,7 +30,7 @@ def release(tmp_path_factory, make_original):
     bins, _ = read_verification_bin(lfw)
     pixels = np.stack([decode_rgb(b, "lfw", (112, 112)) for b in bins])
     ckpt, expected, _ = make_original("mobilefacenet", root / "orig", "--embedding_size", "192", "--extras",
-                                      "--calibration_images", "16", pixels=pixels)
+                                      "--calibration_images", "8", pixels=pixels)
     return lfw, ckpt, expected, pixels
 
 
@@ -91,3 +91,15 @@ def test_train_nets_starts_from_the_release(release, tmp_path, capsys):
     for layer, name in (("conv1", "Conv2d_0/weights"), ("stage4_block1_project", "Conv_30/weights"),
                         ("gdconv", "Logits/SeparableConv2d/depthwise_weights")):
         np.testing.assert_array_equal(trained.get_layer(layer).kernel.numpy(), theirs.get_tensor(f"MobileFaceNet/{name}"))
+
+
+def test_a_truncated_release_fails_in_one_line(release, tmp_path, capsys):
+    _, ckpt, _, _ = release
+    (tmp_path / "cut").mkdir()
+    for f in ckpt.glob("MobileFaceNet_TF.ckpt.*"):
+        data = f.read_bytes()
+        (tmp_path / "cut" / f.name).write_bytes(data[: len(data) // 10] if ".data-" in f.name else data)
+    assert run(ckpt2pb.main, ["--ckpt_path", str(tmp_path / "cut"), "--output_path", str(tmp_path / "pb")]) == 1
+    errors = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "found a damaged checkpoint" in errors[0]
+    assert not (tmp_path / "pb" / "MobileFaceNet.pb").exists()

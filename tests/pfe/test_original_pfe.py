@@ -14,7 +14,7 @@ from pfe.data import IMAGE_SIZE, lfw_images
 
 @pytest.fixture(scope="module")
 def lfw(tmp_path_factory):
-    root = synthetic.make_lfw(tmp_path_factory.mktemp("pfe_lfw") / "lfw", identities=20, pairs_per_fold=1)
+    root = synthetic.make_lfw(tmp_path_factory.mktemp("pfe_lfw") / "lfw", identities=6, pairs_per_fold=2, folds=3)
     return root / "lfw_mtcnncaffe_aligned", root / "lfw_pairs.txt"
 
 
