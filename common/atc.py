@@ -21,9 +21,6 @@ from pathlib import Path
 
 from common.cli import StageError, parser
 
-ATC_FLAGS = ("model", "framework", "output", "soc_version", "input_shape", "out_nodes",
-             "precision_mode", "op_select_implmode", "fusion_switch_file", "log")
-
 
 def build_argv(model: str, output: str, soc_version: str = "Ascend310", input_shape: str | None = None,
                out_nodes: str | None = None, precision_mode: str | None = None,

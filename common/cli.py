@@ -103,23 +103,6 @@ def progress(iterable: Iterable | None = None, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
-def require_dir(path: str | os.PathLike, what: str) -> Path:
-    """Return ``path`` as a Path or fail with one line when it is missing or empty."""
-    p = Path(path)
-    if not p.is_dir():
-        raise StageError(f"{p}: expected {what} directory, found {'a file' if p.exists() else 'nothing'}")
-    if not any(p.iterdir()):
-        raise StageError(f"{p}: expected {what} directory with content, found an empty directory")
-    return p
-
-
-def require_file(path: str | os.PathLike, what: str) -> Path:
-    p = Path(path)
-    if not p.is_file():
-        raise StageError(f"{p}: expected {what}, found {'a directory' if p.is_dir() else 'nothing'}")
-    return p
-
-
 @contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""

@@ -27,7 +27,7 @@ def rows(quick: bool) -> dict:
     from common.tf import spd
     from common.tf.bench import function_flops, inference_rows, result
     from covpoolfer.ckpt2pb import serving
-    from covpoolfer.models import build_model
+    from covpoolfer.models.covpoolnet import build_model
     from covpoolfer.trainer import make_optimizer, make_train_step
 
     model = build_model("covpoolnet2", apply_dropout=False)

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
 
     from common.modelspec import TensorSpec
     from common.tf.freeze import freeze, write_frozen
-    from covpoolfer.models import restore_model
+    from covpoolfer.models.covpoolnet import restore_model
 
     model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
     size = config["image_size"]

@@ -23,7 +23,7 @@ def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int
     import h5py
 
     from common.tf.tf1_import import find_checkpoint
-    from covpoolfer.dataset import list_dataset
+    from covpoolfer.data import list_dataset
 
     listed = {s: list_dataset(r) for s, r in roots.items()}
     source = str(Path(find_checkpoint(ckpt_path)).resolve()) + (" (EMA)" if use_ema else "")
@@ -33,8 +33,8 @@ def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int
                     all(s in f and [p.decode() for p in f[s]["paths"][:]] == listed[s][0] for s in roots):
                 return {s: (f[s]["features"][:], f[s]["labels"][:], listed[s][0]) for s in roots}
     from common.cli import atomic_path
-    from covpoolfer.dataset import load_images
-    from covpoolfer.models import restore_model
+    from covpoolfer.data import load_images
+    from covpoolfer.models.covpoolnet import restore_model
     from covpoolfer.trainer import predict
 
     model, config, _ = restore_model(ckpt_path, use_ema)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from common.cli import StageError, add_strategy_args, parser
+from covpoolfer.models import MODEL_DEFS
 
 OPTIMIZERS = ("ADAGRAD", "ADADELTA", "ADAM", "RMSPROP", "MOM")
 DATA_DIR = Path(__file__).parent / "data"
@@ -29,8 +30,10 @@ def build_parser():
                    help="SFEW_100-style folder with Train/ (and val/), or a folder of class folders")
     p.add_argument("--val_dir", default=None, help="validation class folders (default: <data_dir>/val)")
     p.add_argument("--image_size", type=int, default=100)
-    p.add_argument("--model_def", default="covpoolnet2", choices=["covpoolnet", "covpoolnet2",
-                   "models.covpoolnet", "models.covpoolnet2"])
+    p.add_argument("--model_def", default="covpoolnet2",
+                   choices=[*MODEL_DEFS, *(f"models.{m}" for m in MODEL_DEFS)],
+                   help="the head: covpoolnet (fc_1 -> fc_2 -> bottleneck) or covpoolnet2 (fc_1 -> bottleneck); "
+                        "the original's models.<name> spelling works too")
     p.add_argument("--embedding_size", type=int, default=None,
                    help="bottleneck size (default 7 for covpoolnet, 128 for covpoolnet2)")
     p.add_argument("--optimizer", default="ADAM", choices=OPTIMIZERS)

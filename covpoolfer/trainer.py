@@ -29,9 +29,8 @@ from common.tf.training import (
     run_folder,
     write_config,
 )
-from covpoolfer.dataset import eval_batches, list_dataset, load_images, train_dataset
-from covpoolfer.models import build_model
-from covpoolfer.models.covpoolnet import decayed_kernels, load_pretrained
+from covpoolfer.data import eval_batches, list_dataset, load_images, train_dataset
+from covpoolfer.models.covpoolnet import build_model, decayed_kernels, load_pretrained
 
 log = logging.getLogger("covpoolfer.train")
 

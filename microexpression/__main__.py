@@ -11,7 +11,7 @@ STAGES = {
     "predict": "microexpression.predict",
     "export": "microexpression.export",
     "infer": "microexpression.infer",
-    "onnx": "microexpression.onnx",
+    "onnx": "microexpression.export_onnx",
     "lite": "microexpression.lite",
     "msame": "common.msame",
     "demo": "microexpression.demo",

@@ -26,9 +26,9 @@ def rows(quick: bool) -> dict:
 
     from common.bench import matmul_gflops, measure
     from common.msame import onnx_backend
+    from microexpression.export_onnx import convert
     from microexpression.infer import create_predictor, run_predictor
-    from microexpression.model import build_network, input_spec
-    from microexpression.onnx import convert
+    from microexpression.models.resnet import build_network, input_spec
 
     paddle.seed(0)
     threads = len(os.sched_getaffinity(0))

@@ -39,7 +39,7 @@ def build_parser():
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
     from common import synthetic
-    from microexpression import annotate, evaluate, export, infer, onnx, predict, train
+    from microexpression import annotate, evaluate, export, export_onnx, infer, predict, train
 
     work = Path(a.workdir)
     started = time.time()
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     stage("export", export, ["--model", str(model), "--output", str(infer_prefix)])
     stage("infer", infer, ["--model", str(infer_prefix), "--images", str(root / "test" / "happiness"),
                            "--set", f"image_shape=[3,{a.image_size},{a.image_size}]"])
-    stage("onnx", onnx, ["--model", str(infer_prefix), "--output", str(work / "onnx" / "MicroExpression.onnx"),
+    stage("onnx", export_onnx, ["--model", str(infer_prefix), "--output", str(work / "onnx" / "MicroExpression.onnx"),
                          "--image_shape", f"3,{a.image_size},{a.image_size}"])
     top1, top5, _, names, count = evaluate.scores(str(model), root)
     results = {"data": f"synthetic CASME II, {a.subjects} subjects, amplitude {a.amplitude}, subject split, "

@@ -21,8 +21,8 @@ def predict_logits(model, dataset, batch_size: int = 32) -> np.ndarray:
 def scores(model_path: str, data_root, mode: str = "test", batch_size: int = 32, random_eval_crop: bool = False):
     """(top-1, top-5, confusion matrix, class names, image count) of a trained model on a split."""
     from common.metrics import confusion, topk_accuracy
-    from microexpression.dataset import MicroExpression
-    from microexpression.model import load_trained
+    from microexpression.data import MicroExpression
+    from microexpression.models.resnet import load_trained
 
     model, _, config = load_trained(model_path)
     data = MicroExpression(mode, data_root, config["image_shape"], config["num_classes"], random_eval_crop)

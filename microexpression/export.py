@@ -22,7 +22,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     import paddle
 
-    from microexpression.model import input_spec, load_trained
+    from microexpression.models.resnet import input_spec, load_trained
 
     model, net, config = load_trained(a.model)
     Path(a.output).parent.mkdir(parents=True, exist_ok=True)

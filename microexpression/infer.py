@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     from PIL import Image
 
     from common.images import list_images
-    from microexpression.dataset import transforms
+    from microexpression.data import transforms
 
     config = cfg.load(a.config, a.set)
     target = Path(a.images)

@@ -50,8 +50,8 @@ def main(argv=None) -> int:
     from PIL import Image
 
     from common.images import list_images
-    from microexpression.dataset import MicroExpression, transforms
-    from microexpression.model import load_trained
+    from microexpression.data import MicroExpression, transforms
+    from microexpression.models.resnet import load_trained
 
     model, net, config = load_trained(a.model)
     names = config["LABEL_MAP"]

@@ -19,14 +19,9 @@ import json
 import sys
 from pathlib import Path
 
-if not __package__:  # run as a file (paddle.distributed.launch takes a script path): this folder's
-    sys.path[0] = str(Path(__file__).resolve().parents[1])  # onnx.py must not shadow the onnx package
-
-import paddle  # noqa: E402
-
-from common.cli import parser, write_text_atomic  # noqa: E402
-from microexpression import config as cfg  # noqa: E402
-from microexpression.model import ARCHS  # noqa: E402
+from common.cli import parser, write_text_atomic
+from microexpression import config as cfg
+from microexpression.models import ARCHS
 
 
 def build_parser():
@@ -60,6 +55,8 @@ def main(argv=None) -> int:
 
         raise StageError(f"{a.pretrained}: expected local ImageNet weights (.pdparams) for --pretrained, found "
                          f"nothing (nothing is downloaded)")
+    import paddle
+
     # Fresh parameter and optimizer-accumulator names (conv2d_0.w_0_velocity_0, ...) however many
     # networks this process built before, so a checkpoint's optimizer state always loads.
     with paddle.utils.unique_name.guard():
@@ -68,9 +65,10 @@ def main(argv=None) -> int:
 
 def _train(a, config) -> int:
     import numpy as np
+    import paddle
 
-    from microexpression.dataset import MicroExpression
-    from microexpression.model import build_network, input_spec
+    from microexpression.data import MicroExpression
+    from microexpression.models.resnet import build_network, input_spec
 
     paddle.seed(a.seed)
     np.random.seed(a.seed)
@@ -113,7 +111,7 @@ def _train(a, config) -> int:
             print(f"resumed from {found[0]} ({start} of {epochs} epochs done)")
         else:
             print(f"--resume: no checkpoint in {save_dir}, starting fresh")
-    callbacks = [EpochCheckpoint(save_dir, start)]
+    callbacks = [epoch_checkpoint(save_dir, start)]
     try:
         import visualdl  # noqa: F401
 
@@ -139,6 +137,8 @@ def _train(a, config) -> int:
 def check_replicas_agree(net, world: int) -> None:
     """Data parallel keeps one model: every process must end with the same weights (only
     rank 0's are saved). A checksum per process, gathered, says so or fails on one line."""
+    import paddle
+
     params = [p for p in net.parameters() if p.trainable]
     local = paddle.to_tensor([float(sum(paddle.abs(p).sum().item() for p in params))], dtype="float64")
     gathered: list = []
@@ -151,16 +151,17 @@ def check_replicas_agree(net, world: int) -> None:
     print(f"weights identical in all {world} processes (checksum {sums[0]:.6f})")
 
 
-class EpochCheckpoint(paddle.callbacks.Callback):
-    """Saves `<save_dir>/<epoch>` after each epoch, numbering on from a resumed run."""
+def epoch_checkpoint(save_dir: Path, offset: int):
+    """A callback that saves `<save_dir>/<epoch>` after each epoch, numbering on from a resumed run
+    (built here so that importing this module, e.g. for --help, does not load Paddle)."""
+    import paddle
 
-    def __init__(self, save_dir: Path, offset: int):
-        super().__init__()
-        self.save_dir, self.offset = Path(save_dir), offset
+    class EpochCheckpoint(paddle.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            Path(save_dir).mkdir(parents=True, exist_ok=True)
+            self.model.save(str(Path(save_dir) / str(offset + epoch)))
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.save_dir.mkdir(parents=True, exist_ok=True)
-        self.model.save(str(self.save_dir / str(self.offset + epoch)))
+    return EpochCheckpoint()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def rows(quick: bool) -> dict:
     from common.tf.bench import function_flops, inference_rows, result
     from common.tf.margin import MarginHead
     from mobilefacenet.ckpt2pb import serving
-    from mobilefacenet.nets.mobilefacenet import build_model
+    from mobilefacenet.models.mobilefacenet import build_model
     from mobilefacenet.trainer import make_train_step
 
     model = build_model("paper")

@@ -20,7 +20,7 @@ def serving(model, float32_output: bool = False):
     float16 as the port's `the_outputs` unless `float32_output`."""
     import tensorflow as tf
 
-    from mobilefacenet.nets.mobilefacenet import l2_normalize
+    from mobilefacenet.models.mobilefacenet import l2_normalize
 
     def serve(x):
         emb = l2_normalize(model(x, training=False))
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
 
     from common.modelspec import TensorSpec
     from common.tf.freeze import freeze, write_frozen
-    from mobilefacenet.nets.mobilefacenet import restore_model
+    from mobilefacenet.models.mobilefacenet import restore_model
 
     model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
 

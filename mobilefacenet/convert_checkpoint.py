@@ -22,7 +22,7 @@ def main(argv=None) -> int:
 
     from common.tf import tf1_import
     from common.tf.training import write_run
-    from mobilefacenet.nets.original import load_original
+    from mobilefacenet.models.original import load_original
 
     prefix = tf1_import.original_prefix(a.ckpt_path)
     model, config = load_original(prefix, a.use_ema)

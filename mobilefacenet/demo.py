@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         train_nets,
     )
     from mobilefacenet.evaluate import embed, load_bin, verify
-    from mobilefacenet.nets.mobilefacenet import restore_model
+    from mobilefacenet.models.mobilefacenet import restore_model
 
     work = Path(a.workdir)
     started = time.time()

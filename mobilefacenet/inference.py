@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     from common.metrics import plot_rocs, roc
     from mobilefacenet.evaluate import embed, load_bin, verify
-    from mobilefacenet.nets.mobilefacenet import restore_model
+    from mobilefacenet.models.mobilefacenet import restore_model
 
     model, _, prefix = restore_model(a.ckpt_path, a.use_ema)
     print(f"restored {prefix}")

@@ -24,12 +24,11 @@ from common.tf.distribute import (
     summary_writer,
     sync_batch_norm,
 )
+from common.tf.margin import MarginHead, margin_loss
 from common.tf.training import check_finite, run_folder, write_config
 from mobilefacenet.data import count_records, tfrecord_dataset
 from mobilefacenet.evaluate import embed, load_bin, verify
-from mobilefacenet.losses import MarginHead, margin_loss
-from mobilefacenet.nets import build_model
-from mobilefacenet.nets.mobilefacenet import load_pretrained
+from mobilefacenet.models.mobilefacenet import build_model, load_pretrained
 
 log = logging.getLogger("mobilefacenet.train")
 

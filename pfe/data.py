@@ -69,12 +69,6 @@ def image_dataset(paths: list[str], labels: np.ndarray, index_batches, flip: boo
     return ds.batch(batch).prefetch(tf.data.AUTOTUNE)
 
 
-def check_images(paths: list[str]) -> None:
-    """Decode every image once so a corrupt or wrongly sized file fails with its name."""
-    for p in paths:
-        load_rgb(p, IMAGE_SIZE)
-
-
 def lfw_images(lfw_dir: str | Path | None, pairs_file: str | Path, image_list: str | Path | None = None,
                check_files: bool = True):
     """The image list (explicit, or every image the pairs name, in first-use order) and the pairs.

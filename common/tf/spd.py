@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-GRADIENT_MODES = ("guarded", "huawei", "author", "stock")
-
 
 def covariance_pool(x: tf.Tensor, ridge: float = 1e-4) -> tf.Tensor:
     """Covariance of features x [B, n, d]: Xcᵀ Xc / (n − 1) + ridge·tr(C)·I  -> [B, d, d].
@@ -32,19 +30,12 @@ def bimap(c: tf.Tensor, w: tf.Variable | tf.Tensor) -> tf.Tensor:
     return tf.einsum("io,bij,jp->bop", w, c, w)
 
 
-def _eigh_grad(e, v, grad_e, grad_v, mode: str):
-    """Gradient of A -> (e, v) = eigh(A) (A symmetric), with F_ij = 1/(λj − λi) guarded."""
+def _eigh_grad(e, v, grad_e, grad_v):
+    """Gradient of A -> (e, v) = eigh(A) (A symmetric): V (diag(gλ) + F ∘ VᵀgV) Vᵀ with
+    F_ij = 1/(λj − λi) broadened to d/(d² + ε), which is 0 at an exact tie instead of inf."""
     d = e[..., None, :] - e[..., :, None]  # d_ij = λj − λi
-    if mode == "guarded":  # TF2's Lorentz broadening: d/(d² + ε), 0 at an exact tie
-        eps = 1e-20 if e.dtype == tf.float64 else 1e-12
-        f = d / (d * d + eps)
-    elif mode == "huawei":  # the Ascend port's linalg_grad.py patch
-        f = 1.0 / tf.where(tf.abs(d) < 1e-8, d + 1e-3, d)
-    else:  # 'stock' (TF 1.x) and 'author' (NaN/inf zeroed) variants
-        f = tf.math.reciprocal(d)
-        if mode == "author":
-            f = tf.where(tf.math.is_finite(f), f, tf.zeros_like(f))
-    f = tf.linalg.set_diag(f, tf.zeros_like(e))
+    eps = 1e-20 if e.dtype == tf.float64 else 1e-12
+    f = tf.linalg.set_diag(d / (d * d + eps), tf.zeros_like(e))
     vt = tf.linalg.matrix_transpose(v)
     inner = tf.linalg.diag(grad_e)
     if grad_v is not None:
@@ -53,26 +44,15 @@ def _eigh_grad(e, v, grad_e, grad_v, mode: str):
     return 0.5 * (g + tf.linalg.matrix_transpose(g))  # symmetric gradient (A is built symmetric)
 
 
-def make_sym_eigh(mode: str = "guarded"):
-    """eigh with a selectable backward: 'guarded' (default), 'huawei', 'author' or 'stock'."""
-    if mode not in GRADIENT_MODES:
-        raise ValueError(f"eigen-gradient mode: expected one of {GRADIENT_MODES}, found '{mode}'")
+@tf.custom_gradient
+def sym_eigh(c):
+    """eigh whose gradient stays finite where eigenvalues repeat."""
+    e, v = tf.linalg.eigh(c)
 
-    @tf.custom_gradient
-    def sym_eigh(c):
-        e, v = tf.linalg.eigh(c)
+    def grad(grad_e, grad_v):
+        return _eigh_grad(e, v, tf.zeros_like(e) if grad_e is None else grad_e, grad_v)
 
-        def grad(grad_e, grad_v):
-            if grad_e is None:
-                grad_e = tf.zeros_like(e)
-            return _eigh_grad(e, v, grad_e, grad_v, mode)
-
-        return (e, v), grad
-
-    return sym_eigh
-
-
-sym_eigh = make_sym_eigh("guarded")
+    return (e, v), grad
 
 
 def _from_eig(v, values):

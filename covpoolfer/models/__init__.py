@@ -1,7 +1,4 @@
-"""CovPoolFER image models: `covpoolnet` (fc_1 -> fc_2 -> bottleneck) and `covpoolnet2`."""
-
-from covpoolfer.models.covpoolnet import build_model, restore_model
+"""CovPoolFER image models (covpoolnet.py): `covpoolnet` (fc_1 -> fc_2 -> bottleneck) and
+`covpoolnet2` (fc_1 -> bottleneck); original.py reads the author's TF1 checkpoints."""
 
 MODEL_DEFS = ("covpoolnet", "covpoolnet2")
-
-__all__ = ["MODEL_DEFS", "build_model", "restore_model"]

@@ -13,6 +13,7 @@ import tensorflow as tf
 from common.cli import StageError
 from common.tf import layers as fused
 from common.tf import spd
+from covpoolfer.models import MODEL_DEFS
 
 layers = tf.keras.layers
 BN_DECAY = 0.995  # the original batch_norm_params
@@ -88,8 +89,8 @@ def build_model(model_def: str = "covpoolnet2", num_classes: int = 7, embedding_
     ``bn_decay`` is the moving-average decay of the BN statistics used at inference: 0.995
     needs ~1000 steps to forget its initial values, so short runs want a smaller one.
     """
-    if model_def not in ("covpoolnet", "covpoolnet2"):
-        raise ValueError(f"--model_def: expected covpoolnet or covpoolnet2, found '{model_def}'")
+    if model_def not in MODEL_DEFS:
+        raise ValueError(f"--model_def: expected one of {MODEL_DEFS}, found '{model_def}'")
     embedding_size = embedding_size or (7 if model_def == "covpoolnet" else 128)
     images = tf.keras.Input((image_size, image_size, 3), name="image")
     x = PerImageStandardization(name="standardize")(images)

@@ -39,3 +39,20 @@ def test_failure_is_one_line_and_exit_1(capsys):
 def test_usage_vs_failure(argv, code, tmp_path):
     r = _run("-m", "common.msame", *argv)
     assert r.returncode == code
+
+
+@pytest.mark.parametrize("package", ["covpoolfer", "pfe", "mobilefacenet", "microexpression"])
+def test_every_stage_explains_itself_without_loading_a_framework(package):
+    """`<package> <stage> --help` exits 0 for every stage, and no stage's help imports
+    TensorFlow or Paddle (help stays instant, and Paddle's process never sees TensorFlow)."""
+    code = (f"import importlib, sys\nfrom {package}.__main__ import STAGES, main\nbad = []\n"
+            "for stage in STAGES:\n"
+            "    try:\n        main([stage, '--help'])\n        bad.append((stage, 'no exit'))\n"
+            "    except SystemExit as e:\n"
+            "        if e.code != 0:\n            bad.append((stage, e.code))\n"
+            "    loaded = [m for m in ('tensorflow', 'paddle') if m in sys.modules]\n"
+            "    if loaded:\n        bad.append((stage, loaded))\n        break\n"
+            "assert not bad, bad\nprint(len(STAGES))")
+    r = _run("-c", code)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert int(r.stdout.split()[-1]) >= 8

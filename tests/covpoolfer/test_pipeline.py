@@ -15,7 +15,7 @@ from common import synthetic  # noqa: E402
 from common.cli import StageError  # noqa: E402
 from common.tf.training import check_finite, lr_for_epoch, read_lr_schedule  # noqa: E402
 from covpoolfer import ckpt2pb, getAcc, pic2bin, train  # noqa: E402
-from covpoolfer.models import build_model  # noqa: E402
+from covpoolfer.models.covpoolnet import build_model  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 ARGS = ["--batch_size", "8", "--epoch_size", "2", "--seed", "1"]
@@ -107,7 +107,7 @@ def test_freeze_pic2bin_msame_getacc_agree_with_keras(trained, sfew, tmp_path, c
     printed = capsys.readouterr().out
     acc = float(printed.split("总准确率 ")[1].split()[0])
     # The same accuracy straight from Keras on the checkpoint.
-    from covpoolfer.dataset import list_dataset, load_images
+    from covpoolfer.data import list_dataset, load_images
     from covpoolfer.trainer import predict
 
     cfg = json.loads((run / "config.json").read_text())

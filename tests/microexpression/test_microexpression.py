@@ -13,7 +13,7 @@ paddle = pytest.importorskip("paddle")
 from common import synthetic  # noqa: E402
 from common.cli import StageError  # noqa: E402
 from microexpression import annotate, config, evaluate, export, infer, train  # noqa: E402
-from microexpression import onnx as onnx_stage  # noqa: E402
+from microexpression import export_onnx as onnx_stage  # noqa: E402
 
 SMALL = ["--set", "image_shape=[3,32,32]", "--set", "batch_size=16", "--set", "epochs=1"]
 
@@ -65,7 +65,7 @@ def test_annotate_splits_report_and_never_drop_silently(data, capsys):
 
 
 def test_dataset_eval_is_deterministic(data, capsys):
-    from microexpression.dataset import MicroExpression
+    from microexpression.data import MicroExpression
 
     _annotate(data, "folders", capsys)
     valid = MicroExpression("valid", data, (3, 32, 32))
@@ -108,7 +108,7 @@ def test_evaluate_export_infer_onnx_and_msame_agree(trained, data, tmp_path, cap
     export.main(["--model", model, "--output", str(tmp_path / "legacy" / "M"), "--legacy"])
     assert (tmp_path / "legacy" / "M.pdmodel").is_file()
     # paddle.inference (both formats) against the dygraph network.
-    from microexpression.model import load_trained
+    from microexpression.models.resnet import load_trained
 
     _, net, _ = load_trained(model)
     net.eval()
@@ -131,7 +131,7 @@ def test_evaluate_export_infer_onnx_and_msame_agree(trained, data, tmp_path, cap
 
 
 def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_path, capsys):
-    from microexpression.model import build_network
+    from microexpression.models.resnet import build_network
 
     imagenet = paddle.vision.models.resnet18(num_classes=1000)
     paddle.save(imagenet.state_dict(), str(tmp_path / "resnet18.pdparams"))
@@ -188,7 +188,7 @@ def test_a_model_saved_by_the_original_notebook_evaluates_predicts_and_exports(d
     """paddle.Model.save of a paddle.vision ResNet with 7 classes and no .json beside it: the
     stages take the original settings and read arch and classes off the weights."""
     from microexpression import predict
-    from microexpression.model import load_trained
+    from microexpression.models.resnet import load_trained
 
     annotate.main(["--data_root", str(data), "--split", "subject"])
     paddle.seed(0)

@@ -15,10 +15,10 @@ tf = pytest.importorskip("tensorflow")
 
 from common import synthetic  # noqa: E402
 from common.cli import StageError  # noqa: E402
+from common.tf.margin import MarginHead  # noqa: E402
 from mobilefacenet import calculate_om_acc, ckpt2pb, convert_recordio, image2bin, train_nets  # noqa: E402
 from mobilefacenet.data import read_verification_bin, tfrecord_dataset, write_verification_bin  # noqa: E402
-from mobilefacenet.losses import MarginHead  # noqa: E402
-from mobilefacenet.nets.mobilefacenet import build_model, multiply_adds  # noqa: E402
+from mobilefacenet.models.mobilefacenet import build_model, multiply_adds  # noqa: E402
 from mobilefacenet.trainer import lr_for_epoch  # noqa: E402
 
 pytestmark = [pytest.mark.tf]
@@ -137,7 +137,7 @@ def trained(data):
 def test_training_resumes_and_keeps_the_best_checkpoint(trained, data):
     assert tf.train.latest_checkpoint(str(trained)).endswith("ckpt-1")
     assert tf.train.latest_checkpoint(str(trained / "best")).endswith("ckpt-1")
-    from mobilefacenet.nets.mobilefacenet import restore_model
+    from mobilefacenet.models.mobilefacenet import restore_model
 
     before = restore_model(str(trained / "ckpt-1"))[0].get_layer("conv1").kernel.numpy()
     train_nets.main(["--tfrecords", str(data / "train.tfrecords"), "--models_dir", str(data / "models"),
@@ -151,7 +151,7 @@ def test_training_resumes_and_keeps_the_best_checkpoint(trained, data):
 @pytest.mark.slow
 def test_freeze_image2bin_msame_and_om_accuracy_match_the_checkpoint(trained, data, tmp_path, capsys):
     from mobilefacenet.evaluate import embed, load_bin, verify
-    from mobilefacenet.nets.mobilefacenet import restore_model
+    from mobilefacenet.models.mobilefacenet import restore_model
 
     ckpt2pb.main(["--ckpt_path", str(trained / "best"), "--output_path", str(tmp_path)])
     spec = json.loads((tmp_path / "MobileFaceNet.json").read_text())
@@ -194,7 +194,7 @@ def test_mixed_precision_and_xla_training_run_and_freeze_in_float32(data, tmp_pa
                      "--train_batch_size", "8", "--mixed_precision", "--jit"])
     assert tf.keras.mixed_precision.global_policy().name == "float32"  # not left behind for the next model
     (run,) = list((tmp_path / "models").iterdir())
-    from mobilefacenet.nets.mobilefacenet import restore_model
+    from mobilefacenet.models.mobilefacenet import restore_model
 
     model = restore_model(str(run))[0]
     weights = model.get_layer("conv1").kernel

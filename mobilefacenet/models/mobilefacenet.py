@@ -103,7 +103,7 @@ def restore_model(ckpt_path: str, use_ema: bool = False) -> tuple[tf.keras.Model
     from common.tf.training import read_config, restore_objects
 
     if tf1_import.is_original(prefix := tf1_import.find_checkpoint(ckpt_path)):
-        from mobilefacenet.nets.original import load_original
+        from mobilefacenet.models.original import load_original
 
         return (*load_original(prefix, use_ema), prefix)
     config, prefix = read_config(ckpt_path)
@@ -123,7 +123,7 @@ def load_pretrained(model: tf.keras.Model, path: str) -> str:
 
     prefix = tf1_import.find_checkpoint(path)
     if tf1_import.is_original(prefix):
-        from mobilefacenet.nets.original import assign_original, describe
+        from mobilefacenet.models.original import assign_original, describe
 
         config = describe(prefix)
         wanted = (model.name.removeprefix("mobilefacenet_"), model.output.shape[-1])

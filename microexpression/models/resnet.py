@@ -8,8 +8,7 @@ from pathlib import Path
 import paddle
 
 from common.cli import StageError
-
-ARCHS = ("resnet50", "resnet18", "resnet34")
+from microexpression.models import ARCHS
 
 
 def build_network(arch: str = "resnet50", num_classes: int = 7, pretrained: str | None = None):

@@ -70,7 +70,7 @@ def assign_original(model: tf.keras.Model, prefix: str, use_ema: bool = False) -
 
 def load_original(prefix: str, use_ema: bool = False) -> tuple[tf.keras.Model, dict]:
     """Our backbone (repo variant) with an original checkpoint's weights, and its config."""
-    from mobilefacenet.nets.mobilefacenet import build_model
+    from mobilefacenet.models.mobilefacenet import build_model
 
     config = describe(prefix)
     model = build_model(config["variant"], config["embedding_size"], weight_decay=0.0)

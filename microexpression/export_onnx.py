@@ -1,6 +1,6 @@
 """Convert the exported model to ONNX with paddle2onnx and check it against Paddle.
 
-    python -m microexpression.onnx --model infer/MicroExpression --output onnx/MicroExpression.onnx
+    python -m microexpression.export_onnx --model infer/MicroExpression --output onnx/MicroExpression.onnx
 
 No network is touched (paddle2onnx's polygraphy optimiser, which may pip-install at run time,
 is off). ONNX Runtime and paddle.inference run the same random batch; the stage fails unless
