@@ -67,13 +67,19 @@ def write_sidecar(model: str | os.PathLike, spec: ModelSpec) -> Path:
     return path
 
 
+def read_spec(path: str | os.PathLike) -> ModelSpec:
+    """A spec file written by ``ModelSpec.to_json``."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise StageError(f"{path}: expected JSON model spec, found invalid JSON ({err})") from None
+    return ModelSpec.from_dict(data, str(path))
+
+
 def read_sidecar(model: str | os.PathLike) -> ModelSpec | None:
     """The spec beside ``model`` (``X.json``, or ``X.pb.json``), or None when there is none."""
     for path in (sidecar_path(model), Path(str(model) + ".json")):
         if path.is_file():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as err:
-                raise StageError(f"{path}: expected JSON model spec, found invalid JSON ({err})") from None
-            return ModelSpec.from_dict(data, str(path))
+            return read_spec(path)
     return None

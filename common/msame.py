@@ -1,4 +1,4 @@
-"""msame-compatible runner: the real msame for .om, portable backends for .pb and .onnx.
+"""msame-compatible runner: the real msame for .om, the portable backends (common.backends) otherwise.
 
 Same flags as Ascend's msame (``--model --input --output --outfmt --loop --device --debug``,
 ``--k v`` or ``--k=v``). Output files are byte for byte msame's: one timestamp folder per run,
@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from common.backends import Backend, load_backend
 from common.cli import StageError, parser
 from common.cpu_tuning import use_onednn_in_tensorflow
-from common.modelspec import ModelSpec, TensorSpec, read_sidecar
+from common.modelspec import ModelSpec, TensorSpec
 
 # ---------------------------------------------------------------------------- output formats
 
@@ -71,75 +72,6 @@ def write_output(path: Path, array: np.ndarray, txt: bool) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-
-
-# ---------------------------------------------------------------------------- backends
-
-
-@dataclass
-class Backend:
-    """A loaded model: ordered input/output specs and a forward function on numpy arrays."""
-    name: str
-    spec: ModelSpec
-    forward: object  # callable(list[np.ndarray]) -> list[np.ndarray]
-
-    def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return self.forward(inputs)
-
-
-_ORT_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
-              "tensor(int32)": "int32", "tensor(int64)": "int64", "tensor(uint8)": "uint8",
-              "tensor(int8)": "int8", "tensor(bool)": "bool"}
-
-
-def onnx_backend(model: str | os.PathLike, spec: ModelSpec | None = None,
-                 threads: int | None = None) -> Backend:
-    """ONNX Runtime on the CPU; I/O names from the spec when given, else from the model."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    if threads:
-        opts.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
-
-    def dims(shape):
-        return [d if isinstance(d, int) else None for d in shape]
-
-    model_spec = ModelSpec(
-        [TensorSpec(i.name, dims(i.shape), _ORT_TYPES.get(i.type, "float32")) for i in session.get_inputs()],
-        [TensorSpec(o.name, dims(o.shape), _ORT_TYPES.get(o.type, "float32")) for o in session.get_outputs()])
-    if spec is None:
-        spec = model_spec
-    in_names = [_match_name(t.name, [i.name for i in model_spec.inputs], model) for t in spec.inputs]
-    out_names = [_match_name(t.name, [o.name for o in model_spec.outputs], model) for t in spec.outputs]
-
-    def forward(arrays):
-        return session.run(out_names, dict(zip(in_names, arrays, strict=True)))
-
-    return Backend(f"onnxruntime {ort.__version__}", spec, forward)
-
-
-def _match_name(name: str, available: list[str], model) -> str:
-    """Map a spec name (``mu`` or ``mu:0``) onto the model's tensor names."""
-    for candidate in (name, f"{name}:0", name.split(":")[0]):
-        if candidate in available:
-            return candidate
-    raise StageError(f"{model}: expected a tensor named '{name}', found {available}")
-
-
-def load_backend(model: str | os.PathLike, spec: ModelSpec | None = None) -> Backend:
-    """Portable backend for a .pb (TensorFlow frozen graph) or .onnx (ONNX Runtime) model."""
-    path = Path(model)
-    if not path.is_file():
-        raise StageError(f"{path}: expected a model file, found nothing")
-    spec = spec or read_sidecar(path)
-    if path.suffix == ".onnx":
-        return onnx_backend(path, spec)
-    if path.suffix == ".pb":
-        from common.tf.graph import frozen_graph_backend  # TensorFlow only when a .pb is run
-
-        return frozen_graph_backend(path, spec)
-    raise StageError(f"{path}: expected a .om, .pb or .onnx model, found '{path.suffix}'")
 
 
 # ---------------------------------------------------------------------------- running
@@ -363,7 +295,8 @@ def build_parser(prog: str = "msame", model: str | None = None, **defaults):
     p.add_argument("--output", default="./output", help="root folder; one timestamp folder per run")
     p.add_argument("--outfmt", default="BIN", help="TXT (exactly) for text, anything else for raw bytes")
     p.add_argument("--loop", type=int, default=1, help="executions in file mode (1..100)")
-    p.add_argument("--device", type=int, default=0, help="device id (0..255); portable backends run on the host")
+    p.add_argument("--device", type=int, default=0,
+                   help="Ascend device id (0..255) for the real msame; portable backends run on the host CPU (0 only)")
     p.add_argument("--debug", default="false", help="'true' prints the model description")
     p.add_argument("--timestamp", choices=["current", "legacy"], default="current",
                    help="folder name: current msame (unpadded Y M D_h_m_s_us) or legacy %%Y%%m%%d_%%H%%M%%S")
@@ -392,11 +325,14 @@ def main(argv=None, arg_parser=None) -> int:
                 passthrough.append(f"--{flag}={getattr(args, flag)}")
         run_real_msame(passthrough, args.output)
         return 0
-    unsupported = [f for f in ("dump", "profiler", "dymBatch", "dymHW", "dymDims", "dymShape")
+    unsupported = [f for f in ("dump", "profiler", "dymBatch", "dymHW", "dymDims", "dymShape", "outputSize")
                    if getattr(args, f) is not None]
     if unsupported:
         raise StageError(f"--{unsupported[0]}: only the real msame supports it, found a "
                          f"{Path(args.model).suffix} model")
+    if args.device != 0:
+        raise StageError(f"--device {args.device}: the portable backends run on this host's CPU (device 0); "
+                         f"only the real msame picks an Ascend device, found a {Path(args.model).suffix} model")
     dtypes = [s.strip() for s in args.output_dtype.split(",") if s.strip()]
     for d in dtypes:
         try:

@@ -47,6 +47,7 @@ def _stage(title: str, module, argv: list[str]) -> None:
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
     from common import msame, synthetic
+    from common.backends import load_backend
     from covpoolfer import atc, ckpt2pb, getAcc, pic2bin, train
 
     work = Path(a.workdir)
@@ -83,7 +84,7 @@ def main(argv=None) -> int:
 
     print(f"\n=== msame\n$ covpoolfer msame --model {pb} --input {bins} --output {work / 'msame_out'} "
           f"--outfmt TXT --loop 1", flush=True)
-    backend = msame.load_backend(pb)
+    backend = load_backend(pb)
     run = msame.run_portable(str(pb), [str(bins)], str(work / "msame_out"), "TXT", backend=backend)
     print(f"\n=== msame latency: {a.timing_loops} executions of one batch\n$ covpoolfer msame --model {pb} "
           f"--input {bins / '0.bin'} --output {work / 'msame_timing'} --loop {a.timing_loops}", flush=True)

@@ -24,10 +24,9 @@ def rows(quick: bool) -> dict:
 
     import paddle
 
+    from common.backends import onnx_backend, paddle_backend
     from common.bench import matmul_gflops, measure
-    from common.msame import onnx_backend
     from microexpression.export_onnx import convert
-    from microexpression.infer import create_predictor, run_predictor
     from microexpression.models.resnet import build_network, input_spec
 
     paddle.seed(0)
@@ -45,13 +44,13 @@ def rows(quick: bool) -> dict:
         prefix = str(Path(tmp) / "MicroExpression")
         model.save(prefix, training=False)
         onnx_path = convert(prefix, Path(tmp) / "MicroExpression.onnx")
-        predictor = create_predictor(prefix, threads)
+        predictor = paddle_backend(prefix, threads=threads)
         session = onnx_backend(onnx_path)
         for batch in (1, BATCH):
             x = rng.normal(size=(batch, *SHAPE)).astype(np.float32)
             flops = _static_flops(onnx_path, batch, Path(tmp)) / batch
             out.append(measure("MicroExpression", "inference", f"{paddle_version} paddle.inference", batch,
-                               lambda x=x: run_predictor(predictor, x), repeats, flops))
+                               lambda x=x: predictor([x]), repeats, flops))
             out.append(measure("MicroExpression", "inference", session.name, batch, lambda x=x: session([x]),
                                repeats, flops))
 

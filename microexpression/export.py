@@ -22,6 +22,8 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     import paddle
 
+    from common.cli import write_text_atomic
+    from common.modelspec import ModelSpec, TensorSpec
     from microexpression.models.resnet import input_spec, load_trained
 
     model, net, config = load_trained(a.model)
@@ -34,8 +36,12 @@ def main(argv=None) -> int:
     else:
         model.save(a.output, training=False)
         graph = f"{a.output}.json"
-    print(f"wrote {graph} and {a.output}.pdiparams: input image [-1, {', '.join(map(str, config['image_shape']))}] "
-          f"-> {config['num_classes']} logits")
+    # paddle.inference does not report the input shape before a run: the spec says it for msame.
+    spec = ModelSpec([TensorSpec("image", [None, *config["image_shape"]])],
+                     [TensorSpec("logits", [None, config["num_classes"]])])
+    write_text_atomic(f"{a.output}.spec.json", spec.to_json())
+    print(f"wrote {graph}, {a.output}.pdiparams and {a.output}.spec.json: input image "
+          f"[-1, {', '.join(map(str, config['image_shape']))}] -> {config['num_classes']} logits")
     return 0
 
 

@@ -22,9 +22,10 @@ def convert(model_prefix: str, output: str | Path, opset_version: int = 11) -> P
     """Exported Paddle model (.json/.pdmodel + .pdiparams) -> .onnx, written atomically."""
     import paddle2onnx
 
-    from microexpression.infer import graph_file
+    from common.backends import paddle_prefix
 
-    graph = graph_file(model_prefix)
+    model_prefix = paddle_prefix(model_prefix)
+    graph = next(Path(model_prefix + s) for s in (".json", ".pdmodel") if Path(model_prefix + s).is_file())
     with atomic_path(output, suffix=".onnx") as tmp:
         paddle2onnx.export(str(graph), model_prefix + ".pdiparams", str(tmp), opset_version=opset_version,
                            enable_onnx_checker=True, optimize_tool="None")
@@ -39,16 +40,13 @@ def main(argv=None) -> int:
     p.add_argument("--image_shape", default="3,224,224", help="C,H,W of the check batch")
     p.add_argument("--rtol", type=float, default=1e-4)
     a = p.parse_args(argv)
-    import onnxruntime as ort
-
-    from microexpression.infer import create_predictor, run_predictor
+    from common.backends import onnx_backend, paddle_backend
 
     convert(a.model, a.output, a.opset_version)
     shape = [int(v) for v in a.image_shape.split(",")]
     x = np.random.default_rng(0).normal(size=(2, *shape)).astype(np.float32)
-    expected = run_predictor(create_predictor(a.model), x)
-    session = ort.InferenceSession(a.output, providers=["CPUExecutionProvider"])
-    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    expected = paddle_backend(a.model)([x])[0]
+    got = onnx_backend(a.output)([x])[0]
     err = float(np.max(np.abs(got - expected)) / max(np.max(np.abs(expected)), 1e-12))
     print(f"wrote {a.output} ({Path(a.output).stat().st_size / 1e6:.1f} MB, opset {a.opset_version}); "
           f"ONNX Runtime vs Paddle: max relative difference {err:.2e}")

@@ -19,35 +19,6 @@ from common.cli import StageError, parser
 from microexpression import config as cfg
 
 
-def graph_file(prefix: str) -> Path:
-    for suffix in (".json", ".pdmodel"):
-        if Path(prefix + suffix).is_file():
-            return Path(prefix + suffix)
-    raise StageError(f"{prefix}.json: expected an exported model (.json or .pdmodel), found nothing")
-
-
-def create_predictor(prefix: str, threads: int = 2):
-    from paddle import inference
-
-    graph = graph_file(prefix)
-    params = Path(prefix + ".pdiparams")
-    if not params.is_file():
-        raise StageError(f"{params}: expected the exported weights, found nothing")
-    config = inference.Config(str(graph), str(params))
-    config.disable_gpu()
-    config.set_cpu_math_library_num_threads(threads)
-    config.disable_glog_info()
-    return inference.create_predictor(config)
-
-
-def run_predictor(predictor, batch: np.ndarray) -> np.ndarray:
-    handle = predictor.get_input_handle(predictor.get_input_names()[0])
-    handle.reshape(list(batch.shape))
-    handle.copy_from_cpu(np.ascontiguousarray(batch, np.float32))
-    predictor.run()
-    return predictor.get_output_handle(predictor.get_output_names()[0]).copy_to_cpu()
-
-
 def main(argv=None) -> int:
     p = parser("microexpression infer", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="infer/MicroExpression", help="exported prefix")
@@ -57,6 +28,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     from PIL import Image
 
+    from common.backends import paddle_backend
     from common.images import list_images
     from microexpression.data import transforms
 
@@ -66,14 +38,14 @@ def main(argv=None) -> int:
     if not files or not files[0].is_file():
         raise StageError(f"{target}: expected an image or a folder of images, found none")
     tf = transforms("test", config["image_shape"])
-    predictor = create_predictor(a.model, a.threads)
+    backend = paddle_backend(a.model, threads=a.threads)
     names, times = config["LABEL_MAP"], []
     for i, f in enumerate(files):
         x = np.asarray(tf(Image.open(f).convert("RGB")))[None]
         if i == 0:
-            run_predictor(predictor, x)  # warm-up, not timed
+            backend([x])  # warm-up, not timed
         t0 = time.perf_counter()
-        logits = run_predictor(predictor, x)
+        (logits,) = backend([x])
         times.append((time.perf_counter() - t0) * 1000)
         print(f"{f}\t{names[int(logits.argmax())]}\t{times[-1]:.2f} ms")
     print(f"{len(files)} images, {np.mean(times):.2f} ms per image (paddle.inference, CPU, {a.threads} threads)")

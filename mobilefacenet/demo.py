@@ -44,6 +44,7 @@ def _stage(title: str, module, argv: list[str]) -> None:
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
     from common import msame, synthetic
+    from common.backends import load_backend
     from mobilefacenet import (
         atc,
         calculate_om_acc,
@@ -94,7 +95,7 @@ def main(argv=None) -> int:
     portable = om.with_suffix(".onnx") if om.with_suffix(".onnx").is_file() else pb
     print(f"\n=== om_eval\n$ mobilefacenet om_eval --model {portable} --input {work / 'bin_input'} "
           f"--output {work / 'om_output'}", flush=True)
-    backend = msame.load_backend(portable)
+    backend = load_backend(portable)
     run = msame.run_portable(str(portable), [str(work / "bin_input")], str(work / "om_output"), "BIN",
                              backend=backend, echo=lambda s: None)
     print(f"{len(run.times_ms)} images, {run.average_without_first_ms:.2f} ms per image after the first",

@@ -42,6 +42,7 @@ def _stage(title: str, module, argv: list[str]) -> None:
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
     from common import msame, synthetic
+    from common.backends import load_backend
     from pfe import ckpt2pb, eval_lfw, inf_input2bin, om_output_inf, pb2om, train, train_base
     from pfe.data import lfw_images, load_standardized
     from pfe.scoring import lfw_scores, report
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
     portable = om.with_suffix(".onnx") if om.with_suffix(".onnx").is_file() else pb
     print(f"\n=== om_inf\n$ pfe om_inf --model {portable} --input {work / 'input_bin'} --output {work / 'output_bin'}",
           flush=True)
-    backend = msame.load_backend(portable)
+    backend = load_backend(portable)
     result = msame.run_portable(str(portable), [str(work / "input_bin")], str(work / "output_bin"), "BIN",
                                 backend=backend, echo=lambda s: None)
     ms = result.average_without_first_ms

@@ -45,7 +45,7 @@ def inference_rows(model: str, serve, inputs: list[TensorSpec], outputs: list[st
                    repeats: int, onnx: bool = True) -> list[dict]:
     """Freeze `serve` at each batch and time it through msame's portable backends: TensorFlow on
     the .pb, and ONNX Runtime on its tf2onnx conversion when `onnx` is set."""
-    from common.msame import load_backend
+    from common.backends import load_backend
     from common.tf.freeze import freeze, write_frozen
     from common.tf.onnx_export import export_onnx
 

@@ -77,7 +77,7 @@ def frozen_function(graph_def, input_names: list[str], output_names: list[str]):
 
 def frozen_graph_backend(path: str | os.PathLike, spec: ModelSpec | None = None):
     """msame's portable backend for a .pb: TensorFlow executes the pruned frozen graph."""
-    from common.msame import Backend
+    from common.backends import Backend
 
     graph_def = load_graph_def(path)
     spec = spec or describe_graph(graph_def)

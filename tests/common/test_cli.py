@@ -56,3 +56,11 @@ def test_every_stage_explains_itself_without_loading_a_framework(package):
     r = _run("-c", code)
     assert r.returncode == 0, r.stderr[-2000:]
     assert int(r.stdout.split()[-1]) >= 8
+
+
+@pytest.mark.parametrize("flag,value", [("--device", "1"), ("--outputSize", "1000")])
+def test_msame_options_the_portable_backends_cannot_honour_are_refused(flag, value, tmp_path):
+    r = _run("-m", "common.msame", "--model", str(tmp_path / "m.onnx"), flag, value)
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert r.returncode == 1 and len(errors) == 1
+    assert flag in errors[0] and "real msame" in errors[0]

@@ -11,8 +11,9 @@ from PIL import Image
 paddle = pytest.importorskip("paddle")
 
 from common import synthetic  # noqa: E402
+from common.backends import load_backend  # noqa: E402
 from common.cli import StageError  # noqa: E402
-from microexpression import annotate, config, evaluate, export, infer, train  # noqa: E402
+from microexpression import annotate, config, evaluate, export, train  # noqa: E402
 from microexpression import export_onnx as onnx_stage  # noqa: E402
 
 SMALL = ["--set", "image_shape=[3,32,32]", "--set", "batch_size=16", "--set", "epochs=1"]
@@ -115,19 +116,25 @@ def test_evaluate_export_infer_onnx_and_msame_agree(trained, data, tmp_path, cap
     x = np.random.default_rng(0).normal(size=(2, 3, 32, 32)).astype(np.float32)
     expected = net(paddle.to_tensor(x)).numpy()
     for prefix in (tmp_path / "infer" / "M", tmp_path / "legacy" / "M"):
-        got = infer.run_predictor(infer.create_predictor(str(prefix)), x)
+        model_file = next(f for f in (prefix.with_suffix(".json"), prefix.with_suffix(".pdmodel")) if f.is_file())
+        backend = load_backend(model_file)
+        assert backend.name.startswith("paddle.inference")
+        (got,) = backend([x])
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
     onnx_stage.main(["--model", str(tmp_path / "infer" / "M"), "--output", str(tmp_path / "M.onnx"),
                      "--image_shape", "3,32,32"])
     assert "max relative difference" in capsys.readouterr().out
     x[:1].tofile(tmp_path / "x.bin")
-    r = subprocess.run([sys.executable, "-m", "microexpression", "msame", "--model", str(tmp_path / "M.onnx"),
-                        "--input", str(tmp_path / "x.bin"), "--output", str(tmp_path / "out")],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-2000:]
-    (ts,) = list((tmp_path / "out").iterdir())
-    np.testing.assert_allclose(np.fromfile(ts / "M_output_0.bin", np.float32), expected[0], rtol=1e-4,
-                               atol=1e-4 * np.abs(expected).max())
+    # The portable msame runs the .onnx and Paddle's own exported model alike (one backend table).
+    for model_file, out in ((tmp_path / "M.onnx", "out"), (tmp_path / "infer" / "M.json", "out_paddle")):
+        r = subprocess.run([sys.executable, "-m", "microexpression", "msame", "--model", str(model_file),
+                            "--input", str(tmp_path / "x.bin"), "--output", str(tmp_path / out)],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+        (ts,) = list((tmp_path / out).iterdir())
+        np.testing.assert_allclose(np.fromfile(ts / "M_output_0.bin", np.float32), expected[0], rtol=1e-4,
+                                   atol=1e-4 * np.abs(expected).max())
+    assert "paddle.inference" in r.stdout
 
 
 def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_path, capsys):
