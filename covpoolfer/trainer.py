@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import tensorflow as tf
 
-from common.cli import StageError, progress
+from common.cli import StageError
 from common.tf import spd
 from common.tf.distribute import (
-    CheckpointWriter,
-    check_global_batch,
     check_jit,
-    check_same_on_all_workers,
     distribute_dataset,
-    is_chief,
-    make_strategy,
     sum_over_replicas,
-    summary_writer,
     sync_batch_norm,
 )
-from common.tf.training import (
-    check_finite,
-    lr_for_epoch,
-    read_lr_schedule,
-    run_folder,
-    write_config,
-)
+from common.tf.loop import fit, resume, start_run
+from common.tf.training import lr_for_epoch, read_lr_schedule
 from covpoolfer.data import eval_batches, list_dataset, load_images, train_dataset
 from covpoolfer.models.covpoolnet import build_model, decayed_kernels, load_pretrained
 
@@ -113,18 +101,10 @@ def train(args, train_dir, val_dir) -> None:
             raise StageError(f"{val_dir}: expected the training classes {classes}, found {vclasses}")
         val = (load_images(vpaths, args.image_size), vlabels)
         log.info("val: %d images from %s", len(vpaths), val_dir)
-    strategy = make_strategy(args.strategy, args.cpu_replicas)  # the input above needed no TensorFlow
-    chief = is_chief(strategy)
-    check_global_batch(args.batch_size, strategy, "--batch_size")
-    tf.keras.utils.set_random_seed(args.seed)
-
     schedule = read_lr_schedule(args.learning_rate_schedule_file) if args.learning_rate < 0 else None
-    config = dict(vars(args))
-    config.update(classes=classes, num_classes=len(classes))
-
-    run_dir = run_folder(args.models_base_dir, args.resume, chief)
-    if chief:
-        write_config(run_dir, config)
+    config = {**vars(args), "classes": classes, "num_classes": len(classes)}
+    # The input above needed no TensorFlow: the strategy comes first among TF work.
+    strategy, run_dir = start_run(args, args.models_base_dir, args.batch_size, config, "--batch_size")
     log_dir = f"{args.logs_base_dir.rstrip('/')}/{run_dir.name if run_dir else 'worker'}"
 
     with strategy.scope():
@@ -137,59 +117,35 @@ def train(args, train_dir, val_dir) -> None:
         emb = model.output["prelogits"].shape[-1]
         centers = tf.Variable(tf.zeros([len(classes), emb]), trainable=False, name="centers")
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    lr = optimizer.learning_rate  # a variable: assigned per epoch from the schedule
     # The optimizer sits two levels down so that every model weight is saved under model/...
     # (a checkpoint stores each variable at its shortest path): ckpt2pb restores the model alone.
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, state=state, centers=centers, epoch=epoch_var)
-    manager = CheckpointWriter(ckpt, run_dir, strategy)
-    if args.pretrained_model and not manager.latest_checkpoint:
-        log.info("weights from %s", load_pretrained(model, args.pretrained_model))
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).expect_partial()
-        log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
-    start_epoch = int(epoch_var.numpy())
-    check_same_on_all_workers(strategy, start_epoch, "restored epoch")
+    pretrained = (lambda: load_pretrained(model, args.pretrained_model)) if args.pretrained_model else None
+    manager = resume(ckpt, epoch_var, run_dir, strategy, pretrained)
 
     step = make_train_step(model, optimizer, centers, args.weight_decay, args.center_loss_factor,
                            args.center_loss_alfa, not args.frozen_centers, args.jit, strategy)
-    ds = iter(distribute_dataset(strategy, train_dataset(images, labels, args.batch_size, not args.no_augment,
-                                                         args.seed)))
-    writer = summary_writer(log_dir, strategy)
-    if start_epoch >= args.max_nrof_epochs:
-        log.info("run %s already has %d epochs; nothing to do", run_dir, start_epoch)
-    for epoch in range(start_epoch, args.max_nrof_epochs):
-        lr.assign(args.learning_rate if schedule is None else lr_for_epoch(schedule, epoch))
-        losses, ces, times = [], [], []
-        bar = progress(range(args.epoch_size), desc=f"epoch {epoch + 1}/{args.max_nrof_epochs}",
-                       unit="step", leave=False)
-        for i in bar:
-            x, y = next(ds)
-            t0 = time.perf_counter()
-            total, ce, reg = step(x, y)
-            total = float(total)
-            times.append(time.perf_counter() - t0)
-            check_finite(total, epoch * args.epoch_size + i, manager)
-            losses.append(total)
-            ces.append(float(ce))
-            bar.set_postfix(loss=f"{total:.3f}")
-        epoch_var.assign(epoch + 1)
-        path = manager.save(checkpoint_number=epoch + 1)
-        mean_loss = float(np.mean(losses))
-        sec = float(np.mean(times[1:] if len(times) > 1 else times))
-        msg = (f"Epoch {epoch + 1}/{args.max_nrof_epochs}  loss {mean_loss:.4f}  "
-               f"cross-entropy {np.mean(ces):.4f}  lr {float(lr.numpy()):g}  "
-               f"{sec:.3f} s/step")
-        with writer.as_default(step=epoch + 1):
-            tf.summary.scalar("loss/total", mean_loss)
-            tf.summary.scalar("loss/cross_entropy", float(np.mean(ces)))
-            tf.summary.scalar("loss/regularization", float(reg))
-            tf.summary.scalar("learning_rate", float(lr.numpy()))
-            tf.summary.scalar("seconds_per_step", sec)
-            if val is not None:
-                acc = float(np.mean(predict(model, val[0], args.batch_size)["logits"].argmax(1) == val[1]))
-                tf.summary.scalar("val/accuracy", acc)
-                msg += f"  val_acc {acc:.4f}"
-        log.info("%s  (%s)", msg, path)
-    writer.flush()
+    batches = iter(distribute_dataset(strategy, train_dataset(images, labels, args.batch_size, not args.no_augment,
+                                                              args.seed)))
+
+    def lr_at(k):  # the schedule file's rate for the epoch of global step k
+        return args.learning_rate if schedule is None else lr_for_epoch(schedule, k // args.epoch_size)
+
+    def validate(epoch):
+        if val is None:
+            return {}, ""
+        acc = float(np.mean(predict(model, val[0], args.batch_size)["logits"].argmax(1) == val[1]))
+        return {"val/accuracy": acc}, f"  val_acc {acc:.4f}"
+
+    def named(x, y):
+        total, ce, reg = step(x, y)
+        return {"loss": total, "cross-entropy": ce, "regularization": reg}
+
+    fit(named, batches, manager=manager, counter=epoch_var, unit=args.epoch_size,
+        total_steps=args.max_nrof_epochs * args.epoch_size, epoch_size=args.epoch_size,
+        lr=optimizer.learning_rate, lr_at=lr_at, log_dir=log_dir, strategy=strategy,
+        title=lambda done: f"Epoch {done // args.epoch_size}/{args.max_nrof_epochs}",
+        tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy", "regularization": "loss/regularization"},
+        evaluate=validate)
     log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)

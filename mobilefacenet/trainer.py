@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from common.cli import StageError, progress
+from common.cli import StageError
 from common.tf.distribute import (
     CheckpointWriter,
-    check_global_batch,
     check_jit,
-    check_same_on_all_workers,
     distribute_dataset,
-    is_chief,
-    make_strategy,
     num_workers,
     sum_over_replicas,
-    summary_writer,
     sync_batch_norm,
 )
+from common.tf.loop import fit, resume, start_run
 from common.tf.margin import MarginHead, margin_loss
-from common.tf.training import check_finite, run_folder, write_config
 from mobilefacenet.data import count_records, tfrecord_dataset
 from mobilefacenet.evaluate import embed, load_bin, verify
 from mobilefacenet.models.mobilefacenet import build_model, load_pretrained
@@ -33,7 +27,7 @@ from mobilefacenet.models.mobilefacenet import build_model, load_pretrained
 log = logging.getLogger("mobilefacenet.train")
 
 
-def lr_for_epoch(values: list[float], boundaries: list[int], epoch: int) -> float:
+def piecewise_lr(values: list[float], boundaries: list[int], epoch: int) -> float:
     """tf.train.piecewise_constant on the epoch: values[i] until boundaries[i]."""
     return values[int(np.searchsorted(boundaries, epoch, side="right"))]
 
@@ -90,14 +84,9 @@ def train(args) -> None:
     steps = args.steps_per_epoch or min(images // args.train_batch_size, args.max_steps_per_epoch)
     log.info("train: %d images of %d identities, %d steps per epoch", images, classes, steps)
     evals = {Path(p).stem: load_bin(p) for p in args.eval_datasets}
-    strategy = make_strategy(args.strategy, args.cpu_replicas)  # the input above needed no TensorFlow
-    chief = is_chief(strategy)
-    check_global_batch(args.train_batch_size, strategy, "--train_batch_size")
-    tf.keras.utils.set_random_seed(args.seed)
-
-    run_dir = run_folder(args.models_dir, args.resume, chief)
-    if chief:
-        write_config(run_dir, {**vars(args), "num_classes": classes, "images": images})
+    # The input above needed no TensorFlow: the strategy comes first among TF work.
+    strategy, run_dir = start_run(args, args.models_dir, args.train_batch_size,
+                                  {"num_classes": classes, "images": images}, "--train_batch_size")
     log_dir = str(Path(args.logs_dir) / (run_dir.name if run_dir else "worker"))
 
     # Layers keep the policy they were built under; the global one is put back at once, so that
@@ -120,20 +109,14 @@ def train(args) -> None:
         optimizer.build(model.trainable_variables + head.trainable_variables)
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
         best_acc = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
-    lr = optimizer.learning_rate
+
     # The optimizer sits two levels down so every model weight is saved under model/ (ckpt2pb
     # restores the model alone).
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, head=head, state=state, epoch=epoch_var, best_acc=best_acc)
-    manager = CheckpointWriter(ckpt, run_dir, strategy)
+    pretrained = (lambda: load_pretrained(model, args.pretrained_model)) if args.pretrained_model else None
+    manager = resume(ckpt, epoch_var, run_dir, strategy, pretrained)
     best = CheckpointWriter(tf.train.Checkpoint(model=model), run_dir and run_dir / "best", strategy, max_to_keep=1)
-    if args.pretrained_model and not manager.latest_checkpoint:
-        log.info("backbone weights from %s", load_pretrained(model, args.pretrained_model))
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).expect_partial()
-        log.info("resumed from %s (epoch %d)", manager.latest_checkpoint, int(epoch_var.numpy()))
-    start = int(epoch_var.numpy())
-    check_same_on_all_workers(strategy, start, "restored epoch")
 
     step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision, args.jit,
                            strategy)
@@ -141,41 +124,31 @@ def train(args) -> None:
     ds = iter(distribute_dataset(strategy, tfrecord_dataset(args.tfrecords, args.train_batch_size,
                                                             shuffle=args.shuffle_buffer, seed=args.seed),
                                  shard_by_file=len(args.tfrecords) >= num_workers(strategy) > 1))
-    writer = summary_writer(log_dir, strategy)
-    for epoch in range(start, args.max_epoch):
-        value = args.lr_values[0] if args.constant_lr else lr_for_epoch(args.lr_values, args.lr_boundaries, epoch)
-        lr.assign(value)
-        losses, accs, times = [], [], []
-        bar = progress(range(steps), desc=f"epoch {epoch + 1}/{args.max_epoch}", unit="step", leave=False)
-        for i in bar:
-            x, y = next(ds)
-            t0 = time.perf_counter()
-            total, ce, acc = step(x, y)
-            total = float(total)
-            times.append(time.perf_counter() - t0)
-            check_finite(total, epoch * steps + i, manager)
-            losses.append(total)
-            accs.append(float(acc))
-            bar.set_postfix(loss=f"{total:.3f}")
-        epoch_var.assign(epoch + 1)
-        msg = (f"Epoch {epoch + 1}/{args.max_epoch}  loss {np.mean(losses):.4f}  train_acc {np.mean(accs):.4f}  "
-               f"lr {value:g}  {np.mean(times[1:] if len(times) > 1 else times):.3f} s/step")
-        with writer.as_default(step=epoch + 1):
-            tf.summary.scalar("loss/total", float(np.mean(losses)))
-            tf.summary.scalar("train/accuracy", float(np.mean(accs)))
-            tf.summary.scalar("learning_rate", value)
-            for name, (imgs, issame) in evals.items():
-                result = verify(embed(model, imgs, args.eval_batch_size, args.flip), issame)
-                tf.summary.scalar(f"{name}/accuracy", result.accuracy)
-                msg += f"  {name} {result.accuracy:.4f}±{result.std:.4f} (threshold {result.threshold:.2f})"
-                # The first eval set decides the best checkpoint (the repos mean LFW).
-                if name == next(iter(evals)) and result.accuracy > float(best_acc.numpy()):
-                    best_acc.assign(result.accuracy)
-                    best.save(checkpoint_number=epoch + 1)
-                    msg += " best"
-        path = manager.save(checkpoint_number=epoch + 1)
-        log.info("%s  (%s)", msg, path)
-    writer.flush()
+
+    def lr_at(k):  # the schedule of the epoch of global step k (the repos' never advances: --constant_lr)
+        return args.lr_values[0] if args.constant_lr else piecewise_lr(args.lr_values, args.lr_boundaries, k // steps)
+
+    def validate(epoch):
+        scalars, text = {}, ""
+        for name, (imgs, issame) in evals.items():
+            result = verify(embed(model, imgs, args.eval_batch_size, args.flip), issame)
+            scalars[f"{name}/accuracy"] = result.accuracy
+            text += f"  {name} {result.accuracy:.4f}±{result.std:.4f} (threshold {result.threshold:.2f})"
+            # The first eval set decides the best checkpoint (the repos mean LFW).
+            if name == next(iter(evals)) and result.accuracy > float(best_acc.numpy()):
+                best_acc.assign(result.accuracy)
+                best.save(checkpoint_number=epoch)
+                text += " best"
+        return scalars, text
+
+    def named(x, y):
+        total, _, acc = step(x, y)
+        return {"loss": total, "train_acc": acc}
+
+    fit(named, ds, manager=manager, counter=epoch_var, unit=steps, total_steps=args.max_epoch * steps,
+        epoch_size=steps, lr=optimizer.learning_rate, lr_at=lr_at, log_dir=log_dir, strategy=strategy,
+        title=lambda done: f"Epoch {done // steps}/{args.max_epoch}",
+        tags={"loss": "loss/total", "train_acc": "train/accuracy"}, evaluate=validate)
     if evals:
         log.info("best %s accuracy %.4f in %s", next(iter(evals)), float(best_acc.numpy()), run_dir / "best")
     log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)

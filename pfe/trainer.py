@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import tensorflow as tf
 
-from common.cli import StageError, progress, setup_logging
+from common.cli import StageError, setup_logging
 from common.tf import tf1_import
 from common.tf.distribute import (
-    CheckpointWriter,
     all_gather,
-    check_global_batch,
-    check_same_on_all_workers,
     distribute_dataset,
-    is_chief,
-    make_strategy,
     sum_over_replicas,
-    summary_writer,
     sync_batch_norm,
 )
+from common.tf.loop import fit, resume, start_run
 from common.tf.margin import MarginHead, margin_loss
-from common.tf.training import check_finite, read_config, restore_objects, run_folder, write_config
+from common.tf.training import read_config, restore_objects
 from pfe.data import balanced_indices, image_dataset, list_identities
 from pfe.losses import mls_loss
 from pfe.models.original import assign_original, describe, load_original
@@ -33,63 +27,21 @@ from pfe.models.uncertainty import build_uncertainty
 log = logging.getLogger("pfe.train")
 
 
-def _start(args, batch_size: int, config: dict):
-    """Strategy (before any other TF work), seed, run folder and config; the chief writes."""
-    strategy = make_strategy(args.strategy, args.cpu_replicas)
-    check_global_batch(batch_size, strategy, "the batch size")
-    tf.keras.utils.set_random_seed(args.seed)
-    chief = is_chief(strategy)
-    run_dir = run_folder(args.models_dir, args.resume, chief)
-    if chief:
-        write_config(run_dir, {**vars(args), **config})
-    return strategy, run_dir
+def _fit(step, ds, ckpt, manager, run_dir, strategy, args, lr, lr_at, what: str) -> None:
+    """Steps from the restored step counter to --num_steps; a checkpoint every --epoch_size steps."""
+    fit(lambda x, y: {"loss": step(x, y)}, iter(distribute_dataset(strategy, ds)), manager=manager,
+        counter=ckpt.step, unit=1, total_steps=args.num_steps, epoch_size=args.epoch_size, lr=lr, lr_at=lr_at,
+        log_dir=str(args.logs_dir).rstrip("/") + f"/{run_dir.name if run_dir else 'worker'}", strategy=strategy,
+        title=lambda done: f"{what} step {done}/{args.num_steps}")
 
 
-def _checkpointing(base, head, optimizer, run_dir, strategy):
-    """Checkpoint (base, head, step; the optimizer two levels down so base/ and head/ are
-    what ckpt2pb restores) and its writer, restored when the run folder has one."""
-    state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
+def _checkpoint(base, head, optimizer, strategy) -> tf.train.Checkpoint:
+    """base, head and the step counter; the optimizer two levels down so that base/ and head/
+    are what ckpt2pb restores."""
     with strategy.scope():
         step = tf.Variable(0, dtype=tf.int64)
-    ckpt = tf.train.Checkpoint(base=base, head=head, state=state, step=step)
-    manager = CheckpointWriter(ckpt, run_dir, strategy)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).expect_partial()
-        log.info("resumed from %s", manager.latest_checkpoint)
-    check_same_on_all_workers(strategy, int(step.numpy()), "restored step")
-    return ckpt, manager
-
-
-def _loop(step, ds, ckpt, manager, run_dir, strategy, args, lr, lr_at, what: str) -> None:
-    """Steps from the restored step counter to --num_steps; a checkpoint every --epoch_size."""
-    batches = iter(distribute_dataset(strategy, ds))
-    writer = summary_writer(str(args.logs_dir).rstrip("/") + f"/{run_dir.name if run_dir else 'worker'}", strategy)
-    done = int(ckpt.step.numpy())
-    if done >= args.num_steps:
-        log.info("%s already has %d steps; nothing to do", manager.directory, done)
-    while done < args.num_steps:
-        chunk = min(args.epoch_size, args.num_steps - done)
-        losses, times = [], []
-        bar = progress(range(chunk), desc=f"{what} steps {done + 1}-{done + chunk}", unit="step", leave=False)
-        for i in bar:
-            lr.assign(lr_at(done + i))
-            x, y = next(batches)
-            t0 = time.perf_counter()
-            loss = float(step(x, y))
-            times.append(time.perf_counter() - t0)
-            check_finite(loss, done + i, manager)
-            losses.append(loss)
-            bar.set_postfix(loss=f"{loss:.3f}")
-        done += chunk
-        ckpt.step.assign(done)
-        path = manager.save(checkpoint_number=done)
-        sec = float(np.mean(times[1:] if len(times) > 1 else times))
-        with writer.as_default(step=done):
-            tf.summary.scalar("loss", float(np.mean(losses)))
-            tf.summary.scalar("learning_rate", float(lr.numpy()))
-            tf.summary.scalar("seconds_per_step", sec)
-        log.info("step %d/%d  loss %.4f  lr %g  %.3f s/step  (%s)", done, args.num_steps, np.mean(losses),
-                 float(lr.numpy()), sec, path)
+    return tf.train.Checkpoint(base=base, head=head, state=tf.train.Checkpoint(inner=tf.train.Checkpoint(
+        optimizer=optimizer)), step=step)
 
 
 def make_base_step(base, head, optimizer, weight_decay: float, strategy=None):
@@ -116,7 +68,7 @@ def train_base(args) -> None:
     """Sphere net + AM-Softmax (CosFace margin) on identity folders, plain shuffled batches."""
     setup_logging()
     paths, labels, names = list_identities(args.data_dir)
-    strategy, run_dir = _start(args, args.batch_size, {"num_classes": len(names), "stage": "train_base"})
+    strategy, run_dir = start_run(args, args.models_dir, args.batch_size, {"num_classes": len(names), "stage": "train_base"})
     log.info("train_base: %d images of %d identities from %s", len(paths), len(names), args.data_dir)
     with strategy.scope():
         base = build_base(args.depth, args.embedding_size, bn_decay=args.bn_decay)
@@ -126,14 +78,17 @@ def train_base(args) -> None:
         opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9) if args.optimizer == "MOM" \
             else tf.keras.optimizers.Adam(args.learning_rate)
         opt.build(base.trainable_variables + head.trainable_variables)
-    if args.pretrained:
-        pretrained, prefix = base_config(args.pretrained)
-        if (pretrained["depth"], pretrained["embedding_size"]) != (args.depth, args.embedding_size):
+
+    def pretrained() -> str:
+        found, prefix = base_config(args.pretrained)
+        if (found["depth"], found["embedding_size"]) != (args.depth, args.embedding_size):
             raise StageError(f"{prefix}: --pretrained: expected a sphere{args.depth} with {args.embedding_size}-d "
-                             f"embeddings, found sphere{pretrained['depth']} with {pretrained['embedding_size']}-d")
-        load_base_weights(base, pretrained, prefix)
-        log.info("base weights from %s", prefix)
-    ckpt, manager = _checkpointing(base, head, opt, run_dir, strategy)
+                             f"embeddings, found sphere{found['depth']} with {found['embedding_size']}-d")
+        load_base_weights(base, found, prefix)
+        return prefix
+
+    ckpt = _checkpoint(base, head, opt, strategy)
+    manager = resume(ckpt, ckpt.step, run_dir, strategy, pretrained if args.pretrained else None, "step")
     step = make_base_step(base, head, opt, args.weight_decay, strategy)
 
     rng = np.random.default_rng(args.seed)
@@ -145,8 +100,8 @@ def train_base(args) -> None:
                 yield order[start:start + args.batch_size]
 
     ds = image_dataset(paths, labels, shuffled(), flip=True, seed=args.seed)
-    _loop(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lambda k: args.learning_rate,
-          "train_base")
+    _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lambda k: args.learning_rate,
+         "train_base")
     log.info("base checkpoints in %s", run_dir)
 
 
@@ -180,7 +135,7 @@ def train_uncertainty(args) -> None:
     paths, labels, names = list_identities(args.data_dir)
     config = {"depth": based_on["depth"], "embedding_size": based_on["embedding_size"],
               "base_prefix": base_prefix, "stage": "train"}
-    strategy, run_dir = _start(args, args.num_classes_per_batch * args.images_per_class, config)
+    strategy, run_dir = start_run(args, args.models_dir, args.num_classes_per_batch * args.images_per_class, config)
     log.info("train: %d images of %d identities; base %s", len(paths), len(names), base_prefix)
     with strategy.scope():
         base = build_base(based_on["depth"], based_on["embedding_size"])
@@ -191,7 +146,8 @@ def train_uncertainty(args) -> None:
         sync_batch_norm(head, strategy)
         opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9)
         opt.build(head.trainable_variables)
-    ckpt, manager = _checkpointing(base, head, opt, run_dir, strategy)
+    ckpt = _checkpoint(base, head, opt, strategy)
+    manager = resume(ckpt, ckpt.step, run_dir, strategy, unit="step")
     step = make_head_step(base, head, opt, strategy)
     ds = image_dataset(paths, labels, balanced_indices(labels, args.num_classes_per_batch, args.images_per_class,
                                                        args.seed), flip=True, seed=args.seed)
@@ -199,7 +155,7 @@ def train_uncertainty(args) -> None:
     def lr_at(k):  # 'step' strategy: lr until --lr_drop_step (0-based step), then the lower one
         return args.learning_rate if k < args.lr_drop_step else args.learning_rate_after_drop
 
-    _loop(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lr_at, "train")
+    _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lr_at, "train")
     log.info("PFE checkpoints (base + uncertainty head) in %s", run_dir)
 
 

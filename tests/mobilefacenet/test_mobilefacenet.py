@@ -19,7 +19,7 @@ from common.tf.margin import MarginHead  # noqa: E402
 from mobilefacenet import calculate_om_acc, ckpt2pb, convert_recordio, image2bin, train_nets  # noqa: E402
 from mobilefacenet.data import read_verification_bin, tfrecord_dataset, write_verification_bin  # noqa: E402
 from mobilefacenet.models.mobilefacenet import build_model, multiply_adds  # noqa: E402
-from mobilefacenet.trainer import lr_for_epoch  # noqa: E402
+from mobilefacenet.trainer import piecewise_lr  # noqa: E402
 
 pytestmark = [pytest.mark.tf]
 
@@ -81,7 +81,7 @@ def test_margin_gradient_is_finite_at_the_boundary(loss):
 
 def test_lr_schedule_advances_per_epoch():
     values, bounds = [0.01, 0.001, 0.001, 1e-4, 1e-5], [1, 4, 6, 8]
-    assert [lr_for_epoch(values, bounds, e) for e in range(10)] == [
+    assert [piecewise_lr(values, bounds, e) for e in range(10)] == [
         0.01, 0.001, 0.001, 0.001, 0.001, 0.001, 1e-4, 1e-4, 1e-5, 1e-5]
 
 

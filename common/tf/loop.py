@@ -1,0 +1,116 @@
+"""The training loop of the TensorFlow trainers: run folder and config, seeding, checkpoints with
+--resume, then epochs of compiled steps with the learning rate, a progress bar, the NaN guard,
+TensorBoard scalars, one log line per epoch and an eval hook, under any tf.distribute strategy.
+
+A trainer keeps only its model, its step and its eval:
+
+    strategy, run_dir = start_run(args, args.models_dir, batch_size, config)
+    ... build the model and optimizer under strategy.scope() ...
+    manager = resume(tf.train.Checkpoint(model=model, ..., counter=counter), counter, run_dir, strategy)
+    fit(step, batches, manager=manager, counter=counter, ...)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from common.cli import progress
+from common.tf.distribute import (
+    CheckpointWriter,
+    check_global_batch,
+    check_same_on_all_workers,
+    is_chief,
+    make_strategy,
+    summary_writer,
+)
+from common.tf.training import check_finite, run_folder, write_config
+
+log = logging.getLogger("train")
+
+
+def start_run(args, models_dir, batch_size: int, config: dict, batch_flag: str = "the batch size"):
+    """Strategy (before any other TensorFlow work), seed, and the run folder (new, or the newest
+    with a checkpoint under --resume) with config.json; only the chief writes. Reads
+    args.strategy, args.cpu_replicas, args.seed and args.resume."""
+    strategy = make_strategy(args.strategy, args.cpu_replicas)
+    check_global_batch(batch_size, strategy, batch_flag)
+    tf.keras.utils.set_random_seed(args.seed)
+    chief = is_chief(strategy)
+    run_dir = run_folder(models_dir, args.resume, chief)
+    if chief:
+        write_config(run_dir, {**vars(args), **config})
+    return strategy, run_dir
+
+
+def resume(checkpoint: tf.train.Checkpoint, counter: tf.Variable, run_dir: Path | None, strategy,
+           pretrained: Callable[[], str] | None = None, unit: str = "epoch") -> CheckpointWriter:
+    """The checkpoint writer of the run, restored from its newest checkpoint when there is one
+    (else ``pretrained()`` loads starting weights and returns where from). Every worker must have
+    restored the same counter (``unit``s done)."""
+    manager = CheckpointWriter(checkpoint, run_dir, strategy)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).expect_partial()
+        log.info("resumed from %s (%s %d)", manager.latest_checkpoint, unit, int(counter.numpy()))
+    elif pretrained is not None:
+        log.info("starting weights from %s", pretrained())
+    check_same_on_all_workers(strategy, int(counter.numpy()), f"restored {unit}")
+    return manager
+
+
+def fit(step: Callable, batches: Iterator, *, manager: CheckpointWriter, counter: tf.Variable, unit: int,
+        total_steps: int, epoch_size: int, lr: tf.Variable, lr_at: Callable[[int], float], log_dir: str,
+        strategy, title: Callable[[int], str], tags: dict[str, str] | None = None,
+        evaluate: Callable[[int], tuple[dict[str, float], str]] | None = None) -> None:
+    """Run ``step`` from ``counter·unit`` steps done to ``total_steps``, in epochs of ``epoch_size``
+    steps (the last may be shorter), with a checkpoint after each.
+
+    ``counter`` counts what checkpoints are numbered by: epochs (``unit`` = epoch_size) or steps
+    (``unit`` = 1). ``step(x, y)`` returns {name: scalar}, "loss" among them; the epoch means go to
+    the log line as ``name value`` and to TensorBoard under ``tags[name]`` (default: the name).
+    ``lr_at(global_step)`` sets the learning rate before each step. ``evaluate(counter)`` runs after
+    each epoch, before its checkpoint, and returns scalars for TensorBoard and text for the line.
+    ``title(steps_done)`` starts the line (``Epoch 3/12``, ``step 2000/3000``).
+    """
+    tags = tags or {}
+    writer = summary_writer(log_dir, strategy)
+    done = int(counter.numpy()) * unit
+    if done >= total_steps:
+        log.info("%s already holds %s; nothing to do", manager.directory, title(done))
+    while done < total_steps:
+        count = min(epoch_size, total_steps - done)
+        values: dict[str, list[float]] = {}
+        times = []
+        bar = progress(range(count), desc=title(done + count), unit="step", leave=False)
+        for i in bar:
+            lr.assign(lr_at(done + i))
+            x, y = next(batches)
+            t0 = time.perf_counter()
+            out = {name: float(v) for name, v in step(x, y).items()}
+            times.append(time.perf_counter() - t0)
+            check_finite(out["loss"], done + i, manager)
+            for name, v in out.items():
+                values.setdefault(name, []).append(v)
+            bar.set_postfix(loss=f"{out['loss']:.3f}")
+        done += count
+        counter.assign(done // unit)
+        means = {name: float(np.mean(v)) for name, v in values.items()}
+        seconds = float(np.mean(times[1:] if len(times) > 1 else times))
+        rate = float(lr.numpy())
+        scalars, text = evaluate(done // unit) if evaluate else ({}, "")
+        path = manager.save(checkpoint_number=done // unit)
+        with writer.as_default(step=done // unit):
+            for name, v in means.items():
+                tf.summary.scalar(tags.get(name, name), v)
+            tf.summary.scalar("learning_rate", rate)
+            tf.summary.scalar("seconds_per_step", seconds)
+            for name, v in scalars.items():
+                tf.summary.scalar(name, v)
+        line = "  ".join(f"{name} {v:.4f}" for name, v in means.items())
+        log.info("%s  %s  lr %g  %.3f s/step%s  (%s)", title(done), line, rate, seconds, text, path)
+    writer.flush()
