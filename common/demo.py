@@ -11,8 +11,12 @@ from common.cli import StageError, write_text_atomic
 
 
 def run_stage(package: str, title: str, module, argv: list[str]) -> None:
-    """Call ``module.main(argv)``, printed first as ``<package> <stage> <flags>``."""
-    stage = module.__name__.rsplit(".", 1)[-1]
+    """Call ``module.main(argv)``, printed first as ``<package> <stage> <flags>`` (the stage's
+    name in the package's dispatch table, e.g. ``microexpression onnx`` for export_onnx.py)."""
+    import importlib
+
+    stages = importlib.import_module(f"{package}.__main__").STAGES
+    stage = next((name for name, mod in stages.items() if mod == module.__name__), module.__name__.rsplit(".", 1)[-1])
     print(f"\n=== {title}\n$ {package} {stage} {shlex.join(argv)}", flush=True)
     code = module.main(argv)
     if code:

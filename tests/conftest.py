@@ -11,6 +11,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 use_onednn_in_tensorflow()
 
 
+def one_error_line(stderr: str) -> str:
+    """The project's failure contract: exactly one ``error: <file>: expected ..., found ...`` line
+    (TensorFlow's and Paddle's own log lines may stand beside it). Returns that line."""
+    errors = [ln for ln in stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, f"expected one error: line, found {len(errors)}:\n{stderr[-2000:]}"
+    assert "Traceback (most recent call last)" not in stderr, stderr[-2000:]
+    return errors[0]
+
+
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory):
     return tmp_path_factory.mktemp("synthetic")

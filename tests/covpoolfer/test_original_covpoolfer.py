@@ -4,6 +4,7 @@ an independent tf.compat.v1 build of the original graph (tests/tf1_originals.py)
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import one_error_line
 
 from common import synthetic
 from common.binio import read_bin
@@ -78,9 +79,7 @@ def _tf1_save(prefix, tensors: dict) -> None:
 
 def _error(capsys, argv) -> str:
     assert run(ckpt2pb.main, argv) == 1
-    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error:")]
-    assert len(lines) == 1, lines
-    return lines[0]
+    return one_error_line(capsys.readouterr().err)
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
+from conftest import one_error_line  # noqa: E402
+
 from common import synthetic  # noqa: E402
 from common.cli import StageError  # noqa: E402
 from common.tf.training import check_finite, lr_for_epoch, read_lr_schedule  # noqa: E402
@@ -137,7 +139,7 @@ def test_train_rejects_bad_data_dir(tmp_path):
     (tmp_path / "empty").mkdir()
     r = subprocess.run([sys.executable, "-m", "covpoolfer", "train", "--data_dir", str(tmp_path / "empty")],
                        capture_output=True, text=True)
-    (line,) = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    line = one_error_line(r.stderr)
     assert r.returncode == 1 and line.endswith("expected class sub-folders, found none")
     # Anything else on stderr is TensorFlow's own import log (its oneDNN notice ignores
     # TF_CPP_MIN_LOG_LEVEL), never a second message of ours.
@@ -163,5 +165,5 @@ def test_msame_rejects_a_wrong_size_bin_in_one_line(trained, tmp_path):
                         "--input", str(tmp_path / "bins"), "--output", str(tmp_path / "out")],
                        capture_output=True, text=True)
     assert r.returncode == 1
-    (line,) = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    line = one_error_line(r.stderr)
     assert "0.bin" in line and str(2 * 100 * 100 * 3 * 4) in line and str(3 * 100 * 100 * 3 * 4) in line

@@ -10,6 +10,8 @@ from PIL import Image
 
 paddle = pytest.importorskip("paddle")
 
+from conftest import one_error_line  # noqa: E402
+
 from common import synthetic  # noqa: E402
 from common.backends import load_backend  # noqa: E402
 from common.cli import StageError  # noqa: E402
@@ -149,8 +151,7 @@ def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_p
     r = subprocess.run([sys.executable, "-m", "microexpression", "train", "--data_root", str(tmp_path),
                         "--pretrained", str(tmp_path / "nope.pdparams")], capture_output=True, text=True)
     assert r.returncode == 1
-    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1 and "nope.pdparams" in errors[0]
+    assert "nope.pdparams" in one_error_line(r.stderr)
 
 
 def test_lite_without_paddlelite_points_to_onnx():
@@ -165,9 +166,7 @@ def test_this_process_never_imported_tensorflow():
 def _one_line(*argv):
     r = subprocess.run([sys.executable, "-m", "microexpression", *argv], capture_output=True, text=True, timeout=300)
     assert r.returncode == 1, r.stderr[-2000:]
-    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1, r.stderr[-2000:]
-    return errors[0]
+    return one_error_line(r.stderr)
 
 
 def test_empty_class_folder_is_one_line(tmp_path):

@@ -9,6 +9,8 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
+from conftest import one_error_line  # noqa: E402
+
 from common import synthetic  # noqa: E402
 from common.cli import StageError  # noqa: E402
 from common.metrics import mls_pair_score  # noqa: E402
@@ -165,9 +167,7 @@ def test_om_output_inf_on_hand_made_output(tmp_path, capsys):
 def _one_line(*argv):
     r = subprocess.run([sys.executable, "-m", "pfe", *argv], capture_output=True, text=True)
     assert r.returncode == 1, r.stderr[-2000:]
-    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1, r.stderr
-    return errors[0]
+    return one_error_line(r.stderr)
 
 
 def test_missing_output_1_is_one_line(tmp_path):
