@@ -20,6 +20,7 @@ from common.tf.distribute import (
 )
 from common.tf.loop import fit, resume, start_run
 from common.tf.margin import MarginHead, margin_loss
+from common.tfrecord import count_frames
 from mobilefacenet.data import count_records, tfrecord_dataset
 from mobilefacenet.evaluate import embed, load_bin, verify
 from mobilefacenet.models.mobilefacenet import build_model, load_pretrained
@@ -33,13 +34,15 @@ def piecewise_lr(values: list[float], boundaries: list[int], epoch: int) -> floa
 
 
 def dataset_size(files: list[str], num_classes: int | None) -> tuple[int, int]:
-    """(images, classes) from convert_recordio's sidecar .json, else by reading the records."""
-    sidecar = Path(files[0]).with_suffix(".json")
-    if len(files) == 1 and sidecar.is_file():
-        info = json.loads(sidecar.read_text())
-        return int(info["images"]), int(num_classes or info["classes"])
-    images, classes = count_records(files)
-    return images, int(num_classes or classes)
+    """(images, classes) from convert_recordio's sidecar .json of every file; else the records
+    counted from their headers when --num_classes is given; else every label read."""
+    sidecars = [Path(f).with_suffix(".json") for f in files]
+    if all(s.is_file() for s in sidecars):
+        infos = [json.loads(s.read_text()) for s in sidecars]
+        return sum(int(i["images"]) for i in infos), int(num_classes or max(int(i["classes"]) for i in infos))
+    if num_classes:
+        return sum(count_frames(f) for f in files), int(num_classes)
+    return count_records(files)
 
 
 def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision: bool = False,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from common import recordio, synthetic, tfrecord
+from common.cli import StageError
 from common.images import class_folders, decode_rgb, list_images, load_rgb
 from common.metrics import read_pairs
 
@@ -80,6 +81,12 @@ def test_ms1m_recordio_and_tfrecord(tmp_path):
     records = list(tfrecord.read_records(root / "train.tfrecords"))
     assert len(records) == 6
     assert (root / "property").read_text().strip() == "3,112,112"
+    # Counting by the length headers alone agrees, and a file cut mid-record is one clear error.
+    assert tfrecord.count_frames(root / "train.tfrecords") == 6
+    data = (root / "train.tfrecords").read_bytes()
+    (tmp_path / "cut.tfrecords").write_bytes(data[:-10])
+    with pytest.raises(StageError, match="cut at byte"):
+        tfrecord.count_frames(tmp_path / "cut.tfrecords")
 
 
 def test_casme2_layout(tmp_path):
