@@ -76,6 +76,17 @@ def _first_doc_line(module_name: str) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
+def positive_int(text: str) -> int:
+    """An argparse type for counts and sizes: a whole number of at least 1 (else a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {value}")
+    return value
+
+
 def parser(prog: str, description: str | None) -> argparse.ArgumentParser:
     """An ArgumentParser with the project's conventions (defaults shown, no abbreviations)."""
     return argparse.ArgumentParser(

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from common import facegen, recordio, tfrecord
-from common.cli import StageError, parser, progress, write_bytes_atomic
+from common.cli import StageError, parser, positive_int, progress, write_bytes_atomic
 from common.metrics import write_pairs
 
 SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
@@ -275,29 +275,29 @@ def build_parser():
         return s
 
     s = add("sfew", "SFEW_100 expression folders (7 classes, 100x100 PNG)")
-    s.add_argument("--train_per_class", type=int, default=40)
-    s.add_argument("--val_per_class", type=int, default=12)
-    s.add_argument("--size", type=int, default=100)
-    s.add_argument("--identities", type=int, default=60)
+    s.add_argument("--train_per_class", type=positive_int, default=40)
+    s.add_argument("--val_per_class", type=positive_int, default=12)
+    s.add_argument("--size", type=positive_int, default=100)
+    s.add_argument("--identities", type=positive_int, default=60)
     s.add_argument("--nuisance", type=float, default=1.0, help="pose/light/noise/blur strength")
     s = add("casia", "CASIA-WebFace style identity folders (112x96 JPEG)")
-    s.add_argument("--identities", type=int, default=20)
-    s.add_argument("--images_per_identity", type=int, default=12)
+    s.add_argument("--identities", type=positive_int, default=20)
+    s.add_argument("--images_per_identity", type=positive_int, default=12)
     s = add("lfw", "aligned LFW folders + lfw_pairs.txt (10 folds)")
-    s.add_argument("--identities", type=int, default=60)
-    s.add_argument("--pairs_per_fold", type=int, default=10, help="genuine (= impostor) pairs per fold")
-    s.add_argument("--folds", type=int, default=10)
+    s.add_argument("--identities", type=positive_int, default=60)
+    s.add_argument("--pairs_per_fold", type=positive_int, default=10, help="genuine (= impostor) pairs per fold")
+    s.add_argument("--folds", type=positive_int, default=10)
     s = add("ms1m", "MS1M RecordIO (.rec/.idx) and TFRecord, 112x112")
-    s.add_argument("--identities", type=int, default=30)
-    s.add_argument("--images_per_identity", type=int, default=10)
+    s.add_argument("--identities", type=positive_int, default=30)
+    s.add_argument("--images_per_identity", type=positive_int, default=10)
     s = add("lfw_bin", "insightface verification lfw.bin (112x112)")
-    s.add_argument("--identities", type=int, default=60)
-    s.add_argument("--pairs_per_fold", type=int, default=10)
-    s.add_argument("--folds", type=int, default=10)
+    s.add_argument("--identities", type=positive_int, default=60)
+    s.add_argument("--pairs_per_fold", type=positive_int, default=10)
+    s.add_argument("--folds", type=positive_int, default=10)
     s = add("casme2", "CASME II classification2/{train,valid,test}/<class>/")
-    s.add_argument("--subjects", type=int, default=8)
-    s.add_argument("--clips_per_subject", type=int, default=7)
-    s.add_argument("--frames_per_clip", type=int, default=6)
+    s.add_argument("--subjects", type=positive_int, default=8)
+    s.add_argument("--clips_per_subject", type=positive_int, default=7)
+    s.add_argument("--frames_per_clip", type=positive_int, default=6)
     s.add_argument("--amplitude", type=float, default=0.45, help="expression strength (1 = a full expression)")
     add("preview", "a PNG grid of samples per class and identity")
     return p

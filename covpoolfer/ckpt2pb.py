@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser
+from common.cli import parser, positive_int
 
 
 def serving(model, extra_outputs: bool = False):
@@ -36,7 +36,7 @@ def build_parser():
                    help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--output_path", default="./", help="output folder")
     p.add_argument("--output_name", default="CovPoolFER.pb")
-    p.add_argument("--batch_size", type=int, default=128, help="fixed batch of the frozen graph")
+    p.add_argument("--batch_size", type=positive_int, default=128, help="fixed batch of the frozen graph")
     p.add_argument("--extra_outputs", action="store_true",
                    help="also expose `logits` [B,7] and `embeddings` [B,E] (L2-normalised prelogits)")
     return p

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser
+from common.cli import StageError, parser, positive_int
 
 
 def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int, use_ema: bool = False) -> dict:
@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     p.add_argument("--use_ema", action="store_true",
                    help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--data_dir", required=True, help="SFEW_100-style folder with Train/ and val/")
-    p.add_argument("--batch_size", type=int, default=128)
+    p.add_argument("--batch_size", type=positive_int, default=128)
     p.add_argument("--nrof_total", type=int, default=None,
                    help="images in the official split (SFEW val: 436); the rest count as chance")
     a = p.parse_args(argv)

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import parser
+from common.cli import parser, positive_int
 from common.demo import folder_names, newest_new_folder, run_stage, write_results
 
 # The Ascend port's README: om on Ascend 310, argmax head, raw pixels.
@@ -30,11 +30,11 @@ def build_parser():
     p.add_argument("--val_per_class", type=int, default=20, help="synthetic val images per class")
     p.add_argument("--identities", type=int, default=180, help="synthetic people (2/3 train, 1/3 val)")
     p.add_argument("--nuisance", type=float, default=0.4, help="pose/light/noise strength of the data")
-    p.add_argument("--max_nrof_epochs", type=int, default=12)
-    p.add_argument("--epoch_size", type=int, default=20, help="steps per epoch")
-    p.add_argument("--batch_size", type=int, default=16, help="training batch")
+    p.add_argument("--max_nrof_epochs", type=positive_int, default=12)
+    p.add_argument("--epoch_size", type=positive_int, default=20, help="steps per epoch")
+    p.add_argument("--batch_size", type=positive_int, default=16, help="training batch")
     p.add_argument("--learning_rate_schedule_file", default=str(Path(__file__).parent / "data" / "learning_rate_demo.txt"))
-    p.add_argument("--infer_batch", type=int, default=128, help="batch of the frozen graph and bins")
+    p.add_argument("--infer_batch", type=positive_int, default=128, help="batch of the frozen graph and bins")
     p.add_argument("--timing_loops", type=int, default=10, help="msame --loop for the latency row")
     p.add_argument("--seed", type=int, default=0)
     return p

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser, progress, write_text_atomic
+from common.cli import StageError, parser, positive_int, progress, write_text_atomic
 
 MANIFEST = "manifest.tsv"
 
@@ -28,8 +28,8 @@ def build_parser():
     p.add_argument("--input_image_dir", default="data/SFEW_100/val", help="class folders of images")
     p.add_argument("--output_bin_dir", default="input_bin/")
     p.add_argument("--output_reference_file", default="reference/", help="folder for <k>.txt labels")
-    p.add_argument("--batch_size", type=int, default=128)
-    p.add_argument("--image_size", type=int, default=100)
+    p.add_argument("--batch_size", type=positive_int, default=128)
+    p.add_argument("--image_size", type=positive_int, default=100)
     p.add_argument("--drop_last", action="store_true", help="original quirk: drop the partial batch")
     return p
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import StageError, add_strategy_args, parser
+from common.cli import StageError, add_strategy_args, parser, positive_int
 from covpoolfer.models import MODEL_DEFS
 
 OPTIMIZERS = ("ADAGRAD", "ADADELTA", "ADAM", "RMSPROP", "MOM")
@@ -29,7 +29,7 @@ def build_parser():
     p.add_argument("--data_dir", required=True,
                    help="SFEW_100-style folder with Train/ (and val/), or a folder of class folders")
     p.add_argument("--val_dir", default=None, help="validation class folders (default: <data_dir>/val)")
-    p.add_argument("--image_size", type=int, default=100)
+    p.add_argument("--image_size", type=positive_int, default=100)
     p.add_argument("--model_def", default="covpoolnet2",
                    choices=[*MODEL_DEFS, *(f"models.{m}" for m in MODEL_DEFS)],
                    help="the head: covpoolnet (fc_1 -> fc_2 -> bottleneck) or covpoolnet2 (fc_1 -> bottleneck); "
@@ -42,9 +42,9 @@ def build_parser():
     p.add_argument("--learning_rate", type=float, default=-1,
                    help="fixed lr; -1 reads --learning_rate_schedule_file")
     p.add_argument("--learning_rate_schedule_file", default=str(DATA_DIR / "learning_rate.txt"))
-    p.add_argument("--max_nrof_epochs", type=int, default=95)
-    p.add_argument("--epoch_size", type=int, default=95, help="steps per epoch")
-    p.add_argument("--batch_size", type=int, default=128)
+    p.add_argument("--max_nrof_epochs", type=positive_int, default=95)
+    p.add_argument("--epoch_size", type=positive_int, default=95, help="steps per epoch")
+    p.add_argument("--batch_size", type=positive_int, default=128)
     p.add_argument("--keep_probability", type=float, default=0.8, help="dropout keep probability")
     p.add_argument("--ignore_keep_probability", action="store_true",
                    help="original quirk: no dropout at all, whatever --keep_probability says")

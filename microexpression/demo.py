@@ -15,19 +15,19 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import parser
+from common.cli import parser, positive_int
 from common.demo import run_stage, write_results
 
 
 def build_parser():
     p = parser("microexpression demo", __doc__.strip().splitlines()[0])
     p.add_argument("--workdir", default="demo_out/microexpression", help="folder for every artefact")
-    p.add_argument("--subjects", type=int, default=24)
+    p.add_argument("--subjects", type=positive_int, default=24)
     p.add_argument("--frames_per_clip", type=int, default=2, help="frames per clip (near-duplicates of each other)")
     p.add_argument("--amplitude", type=float, default=0.9,
                    help="expression strength of the synthetic frames (the data default 0.45 is subtler)")
-    p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--image_size", type=int, default=64)
+    p.add_argument("--epochs", type=positive_int, default=6)
+    p.add_argument("--image_size", type=positive_int, default=64)
     p.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34", "resnet50"])
     p.add_argument("--learning_rate", type=float, default=0.02)
     p.add_argument("--crop_min", type=float, default=0.6,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser
+from common.cli import StageError, parser, positive_int
 from microexpression import config as cfg
 
 
@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     p.add_argument("--model", default="infer/MicroExpression", help="exported prefix")
     p.add_argument("--images", required=True, help="an image file or a folder of images")
     cfg.add_arguments(p)  # LABEL_MAP and image_shape: pass train's <model_save_dir>.json if you changed them
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=positive_int, default=2)
     a = p.parse_args(argv)
     from PIL import Image
 

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import parser
+from common.cli import parser, positive_int
 from common.demo import folder_names, newest_new_folder, run_stage, write_results
 
 # The Ascend port's README (om on Ascend 310, batch 1) and the paper (MS1M, ArcFace).
@@ -30,9 +30,9 @@ def build_parser():
     p.add_argument("--lfw_pairs_per_fold", type=int, default=10, help="genuine (= impostor) pairs per fold")
     p.add_argument("--variant", default="paper", choices=["paper", "repo"])
     p.add_argument("--loss", default="cosface", choices=["cosface", "arcface"])
-    p.add_argument("--max_epoch", type=int, default=4)
-    p.add_argument("--steps_per_epoch", type=int, default=25)
-    p.add_argument("--train_batch_size", type=int, default=32)
+    p.add_argument("--max_epoch", type=positive_int, default=4)
+    p.add_argument("--steps_per_epoch", type=positive_int, default=25)
+    p.add_argument("--train_batch_size", type=positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
     return p
 

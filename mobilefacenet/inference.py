@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser
+from common.cli import parser, positive_int
 
 
 def main(argv=None) -> int:
@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     p.add_argument("--use_ema", action="store_true",
                    help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--eval_datasets", nargs="+", required=True, help="verification .bin files")
-    p.add_argument("--eval_batch_size", type=int, default=100)
+    p.add_argument("--eval_batch_size", type=positive_int, default=100)
     p.add_argument("--flip", action="store_true")
     p.add_argument("--bgr", action="store_true", help="decode BGR (the Ascend port's cv2 quirk)")
     p.add_argument("--roc", default=None, metavar="PNG", help="draw ROC curves of every dataset here")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import StageError, add_strategy_args, parser
+from common.cli import StageError, add_strategy_args, parser, positive_int
 
 
 def _floats(text: str) -> list[float]:
@@ -39,11 +39,11 @@ def build_parser():
     p.add_argument("--margin", type=float, default=None, help="m (default 0.35 cosface, 0.5 arcface)")
     p.add_argument("--num_classes", type=int, default=None,
                    help="identities (default: from the .json beside the TFRecord, else counted)")
-    p.add_argument("--max_epoch", type=int, default=10)
-    p.add_argument("--steps_per_epoch", type=int, default=None,
+    p.add_argument("--max_epoch", type=positive_int, default=10)
+    p.add_argument("--steps_per_epoch", type=positive_int, default=None,
                    help="default: images // batch, capped at --max_steps_per_epoch")
-    p.add_argument("--max_steps_per_epoch", type=int, default=52000, help="the Ascend port's cap")
-    p.add_argument("--train_batch_size", type=int, default=64)
+    p.add_argument("--max_steps_per_epoch", type=positive_int, default=52000, help="the Ascend port's cap")
+    p.add_argument("--train_batch_size", type=positive_int, default=64)
     p.add_argument("--lr_values", default="0.01,0.001,0.001,0.0001,0.00001")
     p.add_argument("--lr_boundaries", default="1,4,6,8", help="epochs where the next lr value starts")
     p.add_argument("--constant_lr", action="store_true",
@@ -54,7 +54,7 @@ def build_parser():
     p.add_argument("--bn_decay", type=float, default=0.995,
                    help="BN moving-average decay (0.995 as the repos; runs of a few hundred steps want 0.5)")
     p.add_argument("--shuffle_buffer", type=int, default=10000)
-    p.add_argument("--eval_batch_size", type=int, default=100)
+    p.add_argument("--eval_batch_size", type=positive_int, default=100)
     p.add_argument("--flip", action="store_true", help="evaluate with the flipped image's embedding added")
     p.add_argument("--mixed_precision", action="store_true", help="float16 compute, float32 head and loss")
     p.add_argument("--jit", action="store_true", help="compile the training step with XLA")

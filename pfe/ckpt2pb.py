@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser
+from common.cli import parser, positive_int
 
 
 def serving(base, head):
@@ -33,7 +33,7 @@ def main(argv=None) -> int:
                    help="original checkpoints: read the ExponentialMovingAverage shadows where present")
     p.add_argument("--output_path", default="pb_model/", help="output folder")
     p.add_argument("--output_name", default="PFE.pb")
-    p.add_argument("--batch_size", type=int, default=1, help="fixed batch of the frozen graph")
+    p.add_argument("--batch_size", type=positive_int, default=1, help="fixed batch of the frozen graph")
     a = p.parse_args(argv)
 
     from common.modelspec import TensorSpec

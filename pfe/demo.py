@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import parser
+from common.cli import parser, positive_int
 from common.demo import folder_names, newest_new_folder, run_stage, write_results
 
 # The Ascend port's README (sphere64, CASIA): base = TF checkpoint, om = Ascend 310 fp16-mixed.
@@ -29,8 +29,8 @@ def build_parser():
     p.add_argument("--images_per_identity", type=int, default=12)
     p.add_argument("--lfw_identities", type=int, default=60)
     p.add_argument("--depth", type=int, default=10, choices=[4, 10, 20, 36, 64])
-    p.add_argument("--base_steps", type=int, default=100)
-    p.add_argument("--pfe_steps", type=int, default=80)
+    p.add_argument("--base_steps", type=positive_int, default=100)
+    p.add_argument("--pfe_steps", type=positive_int, default=80)
     p.add_argument("--seed", type=int, default=0)
     return p
 

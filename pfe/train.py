@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import add_strategy_args, parser
+from common.cli import add_strategy_args, parser, positive_int
 
 
 def main(argv=None) -> int:
@@ -23,13 +23,13 @@ def main(argv=None) -> int:
     p.add_argument("--data_dir", required=True, help="identity folders of aligned 112x96 faces")
     p.add_argument("--models_dir", default="models/")
     p.add_argument("--logs_dir", default="logs/")
-    p.add_argument("--num_classes_per_batch", type=int, default=64)
-    p.add_argument("--images_per_class", type=int, default=4)
+    p.add_argument("--num_classes_per_batch", type=positive_int, default=64)
+    p.add_argument("--images_per_class", type=positive_int, default=4)
     p.add_argument("--learning_rate", type=float, default=1e-3)
     p.add_argument("--lr_drop_step", type=int, default=2000)
     p.add_argument("--learning_rate_after_drop", type=float, default=1e-4)
-    p.add_argument("--num_steps", type=int, default=3000)
-    p.add_argument("--epoch_size", type=int, default=1000, help="steps between checkpoints")
+    p.add_argument("--num_steps", type=positive_int, default=3000)
+    p.add_argument("--epoch_size", type=positive_int, default=1000, help="steps between checkpoints")
     p.add_argument("--weight_decay", type=float, default=5e-4)
     p.add_argument("--bn_decay", type=float, default=0.995, help="head BN decay (0.5 for runs of few steps)")
     p.add_argument("--seed", type=int, default=0)

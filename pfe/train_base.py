@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import add_strategy_args, parser
+from common.cli import add_strategy_args, parser, positive_int
 
 
 def main(argv=None) -> int:
@@ -20,9 +20,9 @@ def main(argv=None) -> int:
     p.add_argument("--logs_dir", default="logs/")
     p.add_argument("--depth", type=int, default=64, choices=[4, 10, 20, 36, 64])
     p.add_argument("--embedding_size", type=int, default=512)
-    p.add_argument("--batch_size", type=int, default=256)
-    p.add_argument("--num_steps", type=int, default=28000)
-    p.add_argument("--epoch_size", type=int, default=1000, help="steps between checkpoints")
+    p.add_argument("--batch_size", type=positive_int, default=256)
+    p.add_argument("--num_steps", type=positive_int, default=28000)
+    p.add_argument("--epoch_size", type=positive_int, default=1000, help="steps between checkpoints")
     p.add_argument("--optimizer", default="MOM", choices=["MOM", "ADAM"])
     p.add_argument("--learning_rate", type=float, default=0.1)
     p.add_argument("--am_scale", type=float, default=30.0, help="AM-Softmax s")

@@ -64,3 +64,41 @@ def test_msame_options_the_portable_backends_cannot_honour_are_refused(flag, val
     r = _run("-m", "common.msame", "--model", str(tmp_path / "m.onnx"), flag, value)
     line = one_error_line(r.stderr)
     assert r.returncode == 1 and flag in line and "real msame" in line
+
+
+ZERO_OR_NOT_A_NUMBER = {  # stage: a count or size flag that must be a whole number >= 1
+    "covpoolfer": [("train", "--batch_size"), ("ckpt2pb", "--batch_size"), ("pic2bin", "--batch_size"),
+                   ("classify", "--batch_size"), ("train", "--epoch_size"), ("demo", "--max_nrof_epochs")],
+    "pfe": [("train_base", "--batch_size"), ("train", "--images_per_class"), ("eval_lfw", "--batch_size"),
+            ("ckpt2pb", "--batch_size"), ("train", "--num_steps")],
+    "mobilefacenet": [("train_nets", "--train_batch_size"), ("inference", "--eval_batch_size"),
+                      ("ckpt2pb", "--batch_size"), ("train_nets", "--steps_per_epoch")],
+    "microexpression": [("evaluate", "--batch_size"), ("infer", "--threads"), ("predict", "--count")],
+}
+
+
+@pytest.mark.parametrize("package", sorted(ZERO_OR_NOT_A_NUMBER))
+def test_zero_negative_or_wordy_counts_are_usage_errors(package):
+    """`--batch_size 0`, `-3` or `eight`: exit 2 with argparse's one line naming the flag, before
+    any file is read or framework loaded (no traceback)."""
+    cases = [(stage, flag, value) for stage, flag in ZERO_OR_NOT_A_NUMBER[package] for value in ("0", "-3", "eight")]
+    code = (f"import contextlib, io, sys\nfrom {package}.__main__ import main\nbad = []\n"
+            f"for stage, flag, value in {cases!r}:\n"
+            "    err = io.StringIO()\n"
+            "    with contextlib.redirect_stderr(err):\n"
+            "        try:\n            main([stage, flag, value])\n            bad.append((stage, flag, value, 'no exit'))\n"
+            "        except SystemExit as e:\n"
+            "            line = err.getvalue().strip().splitlines()[-1]\n"
+            "            if e.code != 2 or flag not in line or 'at least 1' not in line:\n"
+            "                bad.append((stage, flag, value, e.code, line))\n"
+            "assert not bad, bad\n"
+            "assert 'tensorflow' not in sys.modules and 'paddle' not in sys.modules\nprint(len(" + repr(cases) + "))")
+    r = _run("-c", code)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert int(r.stdout.split()[-1]) == 3 * len(ZERO_OR_NOT_A_NUMBER[package])
+
+
+def test_synthetic_rejects_a_zero_size_in_one_usage_line(tmp_path):
+    r = _run("-m", "common.synthetic", "sfew", "--out", str(tmp_path / "s"), "--size", "0")
+    assert r.returncode == 2 and "--size" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "s").exists()
