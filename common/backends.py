@@ -82,15 +82,17 @@ def tf_backend(model: str | os.PathLike, spec: ModelSpec | None = None, threads:
     return frozen_graph_backend(model, spec)
 
 
-def paddle_prefix(model: str | os.PathLike) -> str:
-    """``infer/M``, ``infer/M.json`` or ``infer/M.pdmodel`` -> ``infer/M`` with its files checked."""
+def paddle_files(model: str | os.PathLike) -> tuple[str, Path, Path]:
+    """``infer/M``, ``infer/M.json`` or ``infer/M.pdmodel`` -> (prefix, graph file, weights file),
+    checked: Paddle 3's ``.json`` program, else the legacy ``.pdmodel``, and ``.pdiparams``."""
     path = Path(model)
     prefix = str(path.with_suffix("")) if path.suffix in (".json", ".pdmodel", ".pdiparams") else str(path)
-    if not any(Path(prefix + s).is_file() for s in (".json", ".pdmodel")):
+    graph = next((Path(prefix + s) for s in (".json", ".pdmodel") if Path(prefix + s).is_file()), None)
+    if graph is None:
         raise StageError(f"{prefix}.json: expected an exported Paddle model (.json or .pdmodel), found nothing")
     if not Path(prefix + ".pdiparams").is_file():
         raise StageError(f"{prefix}.pdiparams: expected the exported weights, found nothing")
-    return prefix
+    return prefix, graph, Path(prefix + ".pdiparams")
 
 
 def paddle_backend(model: str | os.PathLike, spec: ModelSpec | None = None, threads: int | None = None) -> Backend:
@@ -98,9 +100,8 @@ def paddle_backend(model: str | os.PathLike, spec: ModelSpec | None = None, thre
     import paddle
     from paddle import inference
 
-    prefix = paddle_prefix(model)
-    graph = next(Path(prefix + s) for s in (".json", ".pdmodel") if Path(prefix + s).is_file())
-    config = inference.Config(str(graph), prefix + ".pdiparams")
+    prefix, graph, params = paddle_files(model)
+    config = inference.Config(str(graph), str(params))
     config.disable_gpu()
     config.set_cpu_math_library_num_threads(threads or 2)
     config.disable_glog_info()

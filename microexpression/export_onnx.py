@@ -22,12 +22,11 @@ def convert(model_prefix: str, output: str | Path, opset_version: int = 11) -> P
     """Exported Paddle model (.json/.pdmodel + .pdiparams) -> .onnx, written atomically."""
     import paddle2onnx
 
-    from common.backends import paddle_prefix
+    from common.backends import paddle_files
 
-    model_prefix = paddle_prefix(model_prefix)
-    graph = next(Path(model_prefix + s) for s in (".json", ".pdmodel") if Path(model_prefix + s).is_file())
+    _, graph, params = paddle_files(model_prefix)
     with atomic_path(output, suffix=".onnx") as tmp:
-        paddle2onnx.export(str(graph), model_prefix + ".pdiparams", str(tmp), opset_version=opset_version,
+        paddle2onnx.export(str(graph), str(params), str(tmp), opset_version=opset_version,
                            enable_onnx_checker=True, optimize_tool="None")
     return Path(output)
 
