@@ -23,15 +23,13 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     from common.tf import tf1_import
-    from common.tf.training import write_run
     from covpoolfer.models.original import load_original
 
     prefix = tf1_import.original_prefix(a.ckpt_path)
     model, config = load_original(prefix, a.use_ema)
     if config["num_classes"] == len(SFEW_CLASSES):
         config["classes"] = SFEW_CLASSES
-    config.update(converted_from=prefix, use_ema=a.use_ema)
-    saved = write_run(a.output_dir, config, max(tf1_import.step_of(prefix), 0), a.overwrite, model=model)
+    saved = tf1_import.write_converted(prefix, a.output_dir, config, a.use_ema, a.overwrite, model=model)
     print(f"wrote {saved} ({config['model_def']}, scope {config['scope']}, embedding {config['embedding_size']}, "
           f"{config['num_classes']} classes) from {prefix}")
     return 0

@@ -21,15 +21,13 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
 
     from common.tf import tf1_import
-    from common.tf.training import write_run
-    from pfe.models.original import describe, load_original
+    from pfe.models.original import load_original
 
     prefix = tf1_import.original_prefix(a.ckpt_path)
-    whole = describe(prefix)["stage"] == "train"
-    base, head, config = load_original(prefix, need_head=whole, use_ema=a.use_ema)
-    config.update(converted_from=prefix, use_ema=a.use_ema)
+    base, head, config = load_original(prefix, need_head=None, use_ema=a.use_ema)  # the head when present
+    whole = head is not None
     parts = {"base": base, "head": head} if whole else {"base": base}
-    saved = write_run(a.output_dir, config, max(tf1_import.step_of(prefix), 0), a.overwrite, **parts)
+    saved = tf1_import.write_converted(prefix, a.output_dir, config, a.use_ema, a.overwrite, **parts)
     print(f"wrote {saved} (sphere{config['depth']}{' + uncertainty module' if whole else ', base only'}, "
           f"a `{config['stage']}` run) from {prefix}")
     return 0

@@ -70,6 +70,15 @@ def original_prefix(path: str | os.PathLike) -> str:
     return prefix
 
 
+def write_converted(prefix: str, output_dir, config: dict, use_ema: bool, overwrite: bool, **objects) -> str:
+    """A convert_checkpoint stage's output: one of our run folders holding ``objects``, numbered by
+    the original's step, with config.json saying where the weights came from. Returns its prefix."""
+    from common.tf.training import write_run
+
+    config = {**config, "converted_from": prefix, "use_ema": use_ema}
+    return write_run(output_dir, config, max(step_of(prefix), 0), overwrite, **objects)
+
+
 def list_shapes(prefix: str) -> dict[str, list[int]]:
     """Variable name -> shape of a checkpoint, with one clear line when it cannot be read."""
     try:

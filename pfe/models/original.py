@@ -81,8 +81,9 @@ def assign_original(prefix: str, base: tf.keras.Model, head: tf.keras.Model | No
     tf1_import.warn_unknown(prefix, unknown)
 
 
-def load_original(prefix: str, need_head: bool = True, use_ema: bool = False):
-    """(base, head or None, config) with an original checkpoint's weights."""
+def load_original(prefix: str, need_head: bool | None = True, use_ema: bool = False):
+    """(base, head or None, config) with an original checkpoint's weights. ``need_head``: True
+    requires the uncertainty module, False loads the base alone, None the head when present."""
     from pfe.models.sphere_net import build_base
     from pfe.models.uncertainty import build_uncertainty
 
@@ -92,7 +93,7 @@ def load_original(prefix: str, need_head: bool = True, use_ema: bool = False):
                          f"(UncertaintyModule/...), found a sphere{config['depth']} base only")
     base = build_base(config["depth"], config["embedding_size"])
     head = None
-    if need_head:
+    if need_head or (need_head is None and config["stage"] == "train"):
         head = build_uncertainty(base.output["conv_final"].shape[-1], config["embedding_size"], 0.0)
     assign_original(prefix, base, head, use_ema)
     return base, head, config
