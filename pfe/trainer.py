@@ -189,8 +189,9 @@ def base_config(path: str) -> tuple[dict, str]:
 
 
 def load_base_weights(base, config: dict, prefix: str) -> None:
-    """The sphere-net weights of ``base`` from the checkpoint ``base_config`` described."""
-    if config.get("source") == "tf1":
+    """The sphere-net weights of ``base`` from the checkpoint ``base_config`` described (the
+    checkpoint itself says whether it is an original; a converted run's config also says tf1)."""
+    if tf1_import.is_original(prefix):
         assign_original(prefix, base)
     else:
         restore_objects(prefix, f"a PFE sphere{config['depth']} base", base=base)

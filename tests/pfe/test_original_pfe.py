@@ -77,6 +77,13 @@ def test_released_base_starts_head_training_and_stays_untouched(tmp_path, make_o
 
     convert_checkpoint.main(["--ckpt_path", str(ckpt), "--output_dir", str(tmp_path / "converted")])
     assert "base only, a `train_base` run" in capsys.readouterr().out
+    from pfe.models.sphere_net import build_base
+    from pfe.trainer import base_config, load_base_weights
+
+    converted = build_base(4)
+    load_base_weights(converted, *base_config(str(tmp_path / "converted")))  # a converted run is one of ours
+    np.testing.assert_array_equal(converted.get_layer("conv3_0").kernel.numpy(),
+                                  theirs.get_tensor("SphereNet/conv3/Conv/weights"))
     assert run(ckpt2pb.main, ["--ckpt_path", str(ckpt), "--output_path", str(tmp_path / "pb")]) == 1
     assert "expected a PFE model with its uncertainty module" in capsys.readouterr().err
 
