@@ -157,11 +157,10 @@ def build_parser(prog: str = "atc", model: str | None = None, output: str | None
     return p
 
 
-def main(argv=None, arg_parser=None) -> int:
+def main(argv=None, arg_parser=None) -> AtcResult:
     a = (arg_parser or build_parser()).parse_args(argv)
-    convert(a.model, a.output, a.soc_version, a.input_shape, a.out_nodes, a.precision_mode,
-            a.op_select_implmode, a.fusion_switch_file, a.log, onnx=not a.no_onnx)
-    return 0
+    return convert(a.model, a.output, a.soc_version, a.input_shape, a.out_nodes, a.precision_mode,
+                   a.op_select_implmode, a.fusion_switch_file, a.log, onnx=not a.no_onnx)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def write_json(path: str | Path, payload: dict) -> None:
     write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
 
 
-def stage_main(prog: str, doc: str, rows, argv=None) -> int:
+def stage_main(prog: str, doc: str, rows, argv=None) -> dict:
     """The `<model> bench [--quick] [--json FILE]` stage around a model's `rows(quick) -> dict`."""
     from common.cli import parser
 
@@ -119,7 +119,7 @@ def stage_main(prog: str, doc: str, rows, argv=None) -> int:
     print(f"{result['framework']} float32 matmul on {result['device']}: {result['matmul_gflops']:.1f} GFLOP/s")
     if a.json:
         write_json(a.json, result)
-    return 0
+    return result
 
 
 def onnx_flops(path: str | Path) -> float:

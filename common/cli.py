@@ -1,6 +1,8 @@
 """Shared command-line plumbing: stage dispatch, one-line failures, logging and progress.
 
-Every stage module exposes ``main(argv=None) -> int``. The same function runs whether the
+Every stage module exposes ``main(argv=None)``: it prints its figures and returns them (a dict
+or a small dataclass: accuracies, timings, paths written), so that a caller such as ``demo``
+uses what the stage measured instead of measuring again. The same function runs whether the
 user types ``covpoolfer STAGE``, ``python -m covpoolfer.STAGE`` or ``python covpoolfer/STAGE.py``.
 Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage error (argparse).
 """
@@ -25,8 +27,10 @@ class StageError(Exception):
     """A failure the user can act on; printed as one line, exit status 1."""
 
 
-def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> int:
-    """Call a stage's ``main`` and turn StageError/OSError into one line and exit status 1."""
+def run(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None) -> int:
+    """Call a stage's ``main`` and turn StageError/OSError into one line and exit status 1.
+
+    A returned int is the exit status; any other return (the stage's figures) means success."""
     try:
         code = main(argv)
     except StageError as err:
@@ -38,7 +42,7 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    return EXIT_OK if code is None else int(code)
+    return code if isinstance(code, int) else EXIT_OK
 
 
 def dispatch(package: str, stages: dict[str, str], argv: Sequence[str] | None = None) -> int:

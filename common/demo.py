@@ -1,8 +1,10 @@
 """What the per-model `demo` stages share: running a stage in-process as the command it equals,
-and writing the result table (results.md, results.json)."""
+and writing the result table (results.md, results.json) from what the stages returned."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import shlex
 from pathlib import Path
@@ -10,31 +12,48 @@ from pathlib import Path
 from common.cli import StageError, write_text_atomic
 
 
-def run_stage(package: str, title: str, module, argv: list[str]) -> None:
-    """Call ``module.main(argv)``, printed first as ``<package> <stage> <flags>`` (the stage's
-    name in the package's dispatch table, e.g. ``microexpression onnx`` for export_onnx.py)."""
-    import importlib
-
-    stages = importlib.import_module(f"{package}.__main__").STAGES
-    stage = next((name for name, mod in stages.items() if mod == module.__name__), module.__name__.rsplit(".", 1)[-1])
-    print(f"\n=== {title}\n$ {package} {stage} {shlex.join(argv)}", flush=True)
-    code = module.main(argv)
-    if code:
-        raise StageError(f"demo: stage {title} exited with status {code}")
-
-
-def newest_new_folder(folder: Path, before: set[str]) -> Path:
-    """The run folder a trainer just created under ``folder`` (absent from ``before``)."""
-    return max(p for p in Path(folder).iterdir() if p.name not in before)
+def command_for(module, argv: list[str]) -> str:
+    """The shell line that runs ``module.main(argv)``: ``<package> <stage> ...`` where the package's
+    dispatch table names the module (``microexpression onnx`` for export_onnx.py), else
+    ``python -m <module> ...``."""
+    package = module.__name__.split(".")[0]
+    try:
+        stages = importlib.import_module(f"{package}.__main__").STAGES
+    except (ImportError, AttributeError):
+        stages = {}
+    stage = next((name for name, mod in stages.items() if mod == module.__name__), None)
+    head = f"{package} {stage}" if stage else f"python -m {module.__name__}"
+    return f"{head} {shlex.join(argv)}"
 
 
-def folder_names(folder: Path) -> set[str]:
-    return {p.name for p in Path(folder).iterdir()} if Path(folder).is_dir() else set()
+def run_stage(title: str, module, argv: list[str], commands: list[str] | None = None):
+    """Call ``module.main(argv)`` after printing the command it equals (appended to ``commands``
+    too), and return what the stage measured."""
+    line = command_for(module, argv)
+    if commands is not None:
+        commands.append(line)
+    print(f"\n=== {title}\n$ {line}", flush=True)
+    result = module.main(argv)
+    if isinstance(result, int) and result:
+        raise StageError(f"demo: stage {title} exited with status {result}")
+    return result
+
+
+def _plain(value):
+    """JSON for the results file: dataclasses as objects, numpy values as numbers, paths as text."""
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
 
 
 def write_results(work: Path, table: str, results: dict, pictures: list[str]) -> None:
-    """results.md (the table) and results.json beside the artefacts, then the table on stdout."""
-    write_text_atomic(work / "results.md", table + "\n")
-    write_text_atomic(work / "results.json", json.dumps(results, indent=2) + "\n")
+    """results.md (the table, then the commands that produced it) and results.json beside the
+    artefacts, then the table on stdout."""
+    commands = results.get("commands", [])
+    text = table + ("\n\nCommands run, in order:\n\n```\n" + "\n".join(commands) + "\n```" if commands else "")
+    write_text_atomic(work / "results.md", text + "\n")
+    write_text_atomic(work / "results.json", json.dumps(results, indent=2, default=_plain) + "\n")
     print(f"\n{table}\n\nwrote {work / 'results.md'} and {', '.join(str(work / p) for p in pictures)}; "
           f"demo took {results['total_seconds']:.0f} s (all figures on synthetic data)")

@@ -79,11 +79,12 @@ def write_output(path: Path, array: np.ndarray, txt: bool) -> None:
 
 @dataclass
 class MsameResult:
-    """Where outputs went and the per-execute times (ms) of one run."""
+    """Where outputs went, the per-execute times (ms) of one run and what ran the model."""
     output_dir: Path
     times_ms: list[float] = field(default_factory=list)
     batch: int = 1
     stdout: str = ""
+    runtime: str = "msame"
 
     @property
     def average_ms(self) -> float:
@@ -165,7 +166,7 @@ def run_portable(model: str, inputs: list[str], output: str, outfmt: str = "BIN"
     echo("[INFO] create model output success")
     echo(f"{output}/{ts_dir.name}")
 
-    result = MsameResult(ts_dir)
+    result = MsameResult(ts_dir, runtime=backend.name)
     n_in = len(spec.inputs)
     directory_mode = bool(inputs) and ".bin" not in inputs[0]
     if inputs and len(inputs) != n_in:
@@ -308,7 +309,7 @@ def build_parser(prog: str = "msame", model: str | None = None, **defaults):
     return p
 
 
-def main(argv=None, arg_parser=None) -> int:
+def main(argv=None, arg_parser=None) -> MsameResult:
     args = (arg_parser or build_parser()).parse_args(argv)
     use_onednn_in_tensorflow()  # a .pb runs on the same kernels as in the packages' stages
     if not 0 <= args.device <= 255:
@@ -323,8 +324,7 @@ def main(argv=None, arg_parser=None) -> int:
         for flag in ("dump", "profiler", "dymBatch", "dymHW", "dymDims", "dymShape", "outputSize"):
             if getattr(args, flag) is not None:
                 passthrough.append(f"--{flag}={getattr(args, flag)}")
-        run_real_msame(passthrough, args.output)
-        return 0
+        return run_real_msame(passthrough, args.output)
     unsupported = [f for f in ("dump", "profiler", "dymBatch", "dymHW", "dymDims", "dymShape", "outputSize")
                    if getattr(args, f) is not None]
     if unsupported:
@@ -339,9 +339,8 @@ def main(argv=None, arg_parser=None) -> int:
             np.dtype(d)
         except TypeError:
             raise StageError(f"--output_dtype: expected a numpy dtype name, found '{d}'") from None
-    run_portable(args.model, inputs, args.output, args.outfmt, args.loop, args.timestamp,
-                 dtypes, args.debug == "true", echo=lambda s: print(s, flush=True))
-    return 0
+    return run_portable(args.model, inputs, args.output, args.outfmt, args.loop, args.timestamp,
+                        dtypes, args.debug == "true", echo=lambda s: print(s, flush=True))
 
 
 if __name__ == "__main__":

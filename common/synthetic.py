@@ -75,11 +75,12 @@ def _names(count: int) -> list[str]:
 
 
 def make_sfew(out, train_per_class=40, val_per_class=12, size=100, seed=0,
-              identities=60, nuisance=1.0) -> Path:
+              identities=60, nuisance=1.0, amplitude=1.0) -> Path:
     """SFEW_100: ``{Train,val}/<Expression>/<Expression>_<i>.png``, 7 classes, RGB size x size.
 
     Faces of ``identities`` people; train and val use disjoint people, as SFEW's movies do.
-    ``nuisance`` scales pose, light, noise and blur (1 = the default difficulty).
+    ``nuisance`` scales pose, light, noise and blur (1 = the default difficulty); ``amplitude``
+    the expressions' strength (1 = the templates; larger is easier to tell apart).
     """
     out = Path(out)
     split_ids = {"Train": range(0, identities * 2 // 3), "val": range(identities * 2 // 3, identities)}
@@ -89,7 +90,7 @@ def make_sfew(out, train_per_class=40, val_per_class=12, size=100, seed=0,
         ids = split_ids[split]
         key = (c * 100003 + i) * (2 if split == "Train" else 3)
         ident = ids[int(_rng(seed, "sfew", 2, key).integers(len(ids)))]
-        arr, _ = _face(seed, "sfew", ident, key, SFEW_CLASSES[c].lower(), size=(size, size),
+        arr, _ = _face(seed, "sfew", ident, key, SFEW_CLASSES[c].lower(), amplitude=amplitude, size=(size, size),
                        nuisance=nuisance)
         name = SFEW_CLASSES[c]
         write_bytes_atomic(out / split / name / f"{name}_{i:04d}.png", _encode(arr, "png"))
@@ -280,6 +281,7 @@ def build_parser():
     s.add_argument("--size", type=positive_int, default=100)
     s.add_argument("--identities", type=positive_int, default=60)
     s.add_argument("--nuisance", type=float, default=1.0, help="pose/light/noise/blur strength")
+    s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
     s = add("casia", "CASIA-WebFace style identity folders (112x96 JPEG)")
     s.add_argument("--identities", type=positive_int, default=20)
     s.add_argument("--images_per_identity", type=positive_int, default=12)
@@ -303,24 +305,26 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     if a.layout == "sfew":
-        make_sfew(a.out, a.train_per_class, a.val_per_class, a.size, a.seed, a.identities, a.nuisance)
+        path = make_sfew(a.out, a.train_per_class, a.val_per_class, a.size, a.seed, a.identities, a.nuisance,
+                         a.amplitude)
     elif a.layout == "casia":
-        make_casia(a.out, a.identities, a.images_per_identity, seed=a.seed)
+        path = make_casia(a.out, a.identities, a.images_per_identity, seed=a.seed)
     elif a.layout == "lfw":
-        make_lfw(a.out, a.identities, a.pairs_per_fold, a.folds, seed=a.seed)
+        path = make_lfw(a.out, a.identities, a.pairs_per_fold, a.folds, seed=a.seed)
     elif a.layout == "ms1m":
-        make_ms1m(a.out, a.identities, a.images_per_identity, seed=a.seed)
+        path = make_ms1m(a.out, a.identities, a.images_per_identity, seed=a.seed)
     elif a.layout == "lfw_bin":
-        make_lfw_bin(a.out, a.pairs_per_fold, a.folds, a.identities, seed=a.seed)
+        path = make_lfw_bin(a.out, a.pairs_per_fold, a.folds, a.identities, seed=a.seed)
     elif a.layout == "casme2":
-        make_casme2(a.out, a.subjects, a.clips_per_subject, a.frames_per_clip, amplitude=a.amplitude, seed=a.seed)
-    elif a.layout == "preview":
-        make_preview(a.out, a.seed)
-    print(f"wrote {a.layout} to {a.out} (synthetic data, seed {a.seed})")
-    return 0
+        path = make_casme2(a.out, a.subjects, a.clips_per_subject, a.frames_per_clip, amplitude=a.amplitude,
+                           seed=a.seed)
+    else:
+        path = make_preview(a.out, a.seed)
+    print(f"wrote {a.layout} to {path} (synthetic data, seed {a.seed})")
+    return {"layout": a.layout, "path": path}
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sys
 from common import atc
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> atc.AtcResult:
     p = atc.build_parser("covpoolfer atc", model="CovPoolFER.pb", output="CovPoolFER",
                          input_shape="inputImage:128,100,100,3", log="info", out_nodes="output:0")
     return atc.main(argv, p)

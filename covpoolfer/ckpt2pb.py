@@ -42,7 +42,7 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
 
     from common.modelspec import TensorSpec
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) from {prefix}: "
           f"inputImage {spec.inputs[0].shape} -> {', '.join(f'{t.name} {t.shape} {t.dtype}' for t in spec.outputs)}")
-    return 0
+    return {"path": path, "spec": spec, "checkpoint": prefix}
 
 
 if __name__ == "__main__":

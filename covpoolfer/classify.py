@@ -51,7 +51,7 @@ def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int
     return out
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("covpoolfer classify", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True,
                    help="run folder or ckpt-N prefix, or an original TF1 checkpoint (folder or prefix)")
@@ -78,11 +78,13 @@ def main(argv=None) -> int:
     pred = svm.predict_proba(normalize(xva)).argmax(1)
     acc = float(np.mean(svm.classes_[pred] == yva))
     print(f"linear SVM on L2-normalised features: val accuracy {acc:.4f} ({len(yva)} images)")
+    result = {"val_accuracy": acc, "val_images": len(yva), "train_images": len(ytr)}
     if a.nrof_total:
         n = len(yva)
         norm = acc * n / a.nrof_total + (1 / 7) * (a.nrof_total - n) / a.nrof_total
         print(f"counting {a.nrof_total - n} undetected faces as chance: {norm:.4f}")
-    return 0
+        result["accuracy_over_total"] = norm
+    return result
 
 
 if __name__ == "__main__":

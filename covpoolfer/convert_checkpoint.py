@@ -10,6 +10,7 @@ The run folder works wherever one of our training runs does: ckpt2pb, classify, 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from common.cli import add_convert_args, parser
 
@@ -17,7 +18,7 @@ from common.cli import add_convert_args, parser
 SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("covpoolfer convert_checkpoint", __doc__.strip().splitlines()[0])
     add_convert_args(p, "model-<run>.ckpt-<step>")
     a = p.parse_args(argv)
@@ -32,7 +33,7 @@ def main(argv=None) -> int:
     saved = tf1_import.write_converted(prefix, a.output_dir, config, a.use_ema, a.overwrite, model=model)
     print(f"wrote {saved} ({config['model_def']}, scope {config['scope']}, embedding {config['embedding_size']}, "
           f"{config['num_classes']} classes) from {prefix}")
-    return 0
+    return {"run_dir": Path(a.output_dir), "checkpoint": saved, "config": config}
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from common.cli import parser, positive_int
-from common.demo import folder_names, newest_new_folder, run_stage, write_results
+from common.demo import run_stage, write_results
 
 # The Ascend port's README: om on Ascend 310, argmax head, raw pixels.
 ORIGINAL = {"accuracy": 0.316, "ms_reported": 31.09}
@@ -30,6 +30,8 @@ def build_parser():
     p.add_argument("--val_per_class", type=int, default=20, help="synthetic val images per class")
     p.add_argument("--identities", type=int, default=180, help="synthetic people (2/3 train, 1/3 val)")
     p.add_argument("--nuisance", type=float, default=0.4, help="pose/light/noise strength of the data")
+    p.add_argument("--amplitude", type=float, default=1.6,
+                   help="expression strength of the data (1 = the templates; 1.6 lets a 4-minute run learn)")
     p.add_argument("--max_nrof_epochs", type=positive_int, default=12)
     p.add_argument("--epoch_size", type=positive_int, default=20, help="steps per epoch")
     p.add_argument("--batch_size", type=positive_int, default=16, help="training batch")
@@ -40,30 +42,24 @@ def build_parser():
     return p
 
 
-def _stage(title: str, module, argv: list[str]) -> None:
-    run_stage("covpoolfer", title, module, argv)
-
-
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
-    from common import msame, synthetic
-    from common.backends import load_backend
-    from covpoolfer import atc, ckpt2pb, getAcc, pic2bin, train
+    from common import synthetic
+    from covpoolfer import atc, ckpt2pb, getAcc, msame, pic2bin, train
 
     work = Path(a.workdir)
-    data = work / "data" / "SFEW_100"
     started = time.time()
-    print(f"=== synthetic SFEW_100\n$ python -m common.synthetic sfew --out {data} --train_per_class "
-          f"{a.train_per_class} --val_per_class {a.val_per_class} --identities {a.identities} "
-          f"--nuisance {a.nuisance} --seed {a.seed}", flush=True)
-    synthetic.make_sfew(data, a.train_per_class, a.val_per_class, seed=a.seed, identities=a.identities,
-                        nuisance=a.nuisance)
+    commands: list[str] = []
 
-    models = work / "models"
-    before = folder_names(models)
-    train_start = time.time()
-    _stage("train", train, [
-        "--data_dir", str(data), "--models_base_dir", str(models), "--logs_base_dir", str(work / "logs"),
+    def stage(title, module, args):
+        return run_stage(title, module, args, commands)
+
+    data = stage("synthetic SFEW_100", synthetic, [
+        "sfew", "--out", str(work / "data" / "SFEW_100"), "--train_per_class", str(a.train_per_class),
+        "--val_per_class", str(a.val_per_class), "--identities", str(a.identities), "--nuisance", str(a.nuisance),
+        "--amplitude", str(a.amplitude), "--seed", str(a.seed)])["path"]
+    trained = stage("train", train, [
+        "--data_dir", str(data), "--models_base_dir", str(work / "models"), "--logs_base_dir", str(work / "logs"),
         # Short-run settings: Keras' Adam epsilon (the original 0.1 damps every step), BN
         # statistics that catch up within ~20 steps, a light weight decay for a 34M-weight fc_1.
         "--model_def", "covpoolnet2", "--optimizer", "ADAM", "--adam_epsilon", "1e-8",
@@ -71,46 +67,35 @@ def main(argv=None) -> int:
         "--max_nrof_epochs", str(a.max_nrof_epochs), "--epoch_size", str(a.epoch_size),
         "--batch_size", str(a.batch_size), "--weight_decay", "1e-5", "--bn_decay", "0.9",
         "--seed", str(a.seed)])
-    train_s = time.time() - train_start
-    run_dir = newest_new_folder(models, before)
-
-    pb = work / "pb" / "CovPoolFER.pb"
-    _stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(run_dir), "--output_path", str(pb.parent),
-                                "--batch_size", str(a.infer_batch)])
-    bins, refs = work / "input_bin", work / "reference"
-    _stage("pic2bin", pic2bin, ["--input_image_dir", str(data / "val"), "--output_bin_dir", str(bins),
-                                "--output_reference_file", str(refs), "--batch_size", str(a.infer_batch)])
-    _stage("atc", atc, [f"--model={pb}", f"--output={work / 'om' / 'CovPoolFER'}"])
-
-    print(f"\n=== msame\n$ covpoolfer msame --model {pb} --input {bins} --output {work / 'msame_out'} "
-          f"--outfmt TXT --loop 1", flush=True)
-    backend = load_backend(pb)
-    run = msame.run_portable(str(pb), [str(bins)], str(work / "msame_out"), "TXT", backend=backend)
-    print(f"\n=== msame latency: {a.timing_loops} executions of one batch\n$ covpoolfer msame --model {pb} "
-          f"--input {bins / '0.bin'} --output {work / 'msame_timing'} --loop {a.timing_loops}", flush=True)
-    timing = msame.run_portable(str(pb), [str(bins / "0.bin")], str(work / "msame_timing"),
-                                loop=a.timing_loops, backend=backend)
+    frozen = stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(trained["run_dir"]), "--output_path", str(work / "pb"),
+                                        "--batch_size", str(a.infer_batch)])
+    bins = stage("pic2bin", pic2bin, ["--input_image_dir", str(data / "val"), "--output_bin_dir",
+                                      str(work / "input_bin"), "--output_reference_file", str(work / "reference"),
+                                      "--batch_size", str(a.infer_batch)])
+    portable = stage("atc", atc, [f"--model={frozen['path']}", f"--output={work / 'om' / 'CovPoolFER'}"]).artefact
+    run = stage("msame", msame, ["--model", str(portable), "--input", str(bins["bin_dir"]),
+                                 "--output", str(work / "msame_out"), "--outfmt", "TXT"])
+    timing = stage(f"msame latency: {a.timing_loops} executions of one batch", msame, [
+        "--model", str(portable), "--input", str(bins["bin_dir"] / "0.bin"), "--output", str(work / "msame_timing"),
+        "--loop", str(a.timing_loops)])
     ms_batch = timing.average_without_first_ms if a.timing_loops > 1 else timing.average_ms
-
-    print(f"\n=== getAcc\n$ covpoolfer getAcc --input_om_out {run.output_dir} --input_reference_out {refs} "
-          f"--plot {work / 'confusion.png'}", flush=True)
-    getAcc.main(["--input_om_out", str(run.output_dir), "--input_reference_out", str(refs),
-                 "--plot", str(work / "confusion.png")])
-    score = getAcc.score(run.output_dir, refs, echo=lambda s: None)
+    score = stage("getAcc", getAcc, ["--input_om_out", str(run.output_dir), "--input_reference_out",
+                                     str(bins["reference_dir"]), "--plot", str(work / "confusion.png")])
 
     results = {
         "data": "synthetic SFEW_100 (common.synthetic, seed %d)" % a.seed,
         "val_images": int(len(score.truth)), "val_accuracy": score.accuracy,
         "chance": 1 / len(score.class_names), "batch": timing.batch, "ms_per_batch": ms_batch,
-        "ms_per_image": ms_batch / timing.batch, "runtime": backend.name,
-        "train_seconds": train_s, "total_seconds": time.time() - started,
-        "train": {k: getattr(a, k) for k in ("train_per_class", "identities", "nuisance", "max_nrof_epochs",
+        "ms_per_image": ms_batch / timing.batch, "runtime": timing.runtime,
+        "train_seconds_per_step": trained.get("seconds_per_step"), "total_seconds": time.time() - started,
+        "train": {k: getattr(a, k) for k in ("train_per_class", "identities", "nuisance", "amplitude", "max_nrof_epochs",
                                              "epoch_size", "batch_size", "learning_rate_schedule_file", "seed")},
         "machine": f"{platform.processor() or platform.machine()}, {_cpu_count()} CPU cores",
         "command": "covpoolfer demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
+        "commands": commands,
     }
     write_results(work, results_table(results), results, ["confusion.png"])
-    return 0
+    return results
 
 
 def results_table(r: dict) -> str:

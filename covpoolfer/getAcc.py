@@ -96,7 +96,7 @@ def score(out_dir: Path, ref_dir: Path, echo=print, verbose: bool = False) -> Sc
     return Score(truth, predicted, names, len(files))
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> Score:
     p = parser("covpoolfer getAcc", __doc__.strip().splitlines()[0])
     p.add_argument("--input_om_out", required=True,
                    help="msame timestamp folder, or the --output root holding just one")
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
         plot_confusion(result.confusion, result.class_names, a.plot,
                        title=f"CovPoolFER, accuracy {result.accuracy:.4f}")
         print(f"confusion matrix drawn to {a.plot}")
-    return 0
+    return result
 
 
 def class_names(ref_dir: Path, at_least: int) -> list[str]:

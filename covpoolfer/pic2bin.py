@@ -34,7 +34,7 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     from common import binio
     from common.images import class_folders, list_images, load_rgb
@@ -62,7 +62,8 @@ def main(argv=None) -> int:
     print(f"wrote {n_batches} bins of {a.batch_size} images to {bins} and labels to {refs}: "
           f"{used} of {len(items)} images ({len(items) - used} dropped), classes {[c.name for c in classes]}; "
           f"row-by-row list in {refs / MANIFEST}")
-    return 0
+    return {"bins": n_batches, "images": used, "dropped": len(items) - used, "bin_dir": bins, "reference_dir": refs,
+            "classes": [c.name for c in classes]}
 
 
 if __name__ == "__main__":

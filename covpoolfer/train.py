@@ -84,15 +84,14 @@ def resolve_dirs(data_dir: str, val_dir: str | None) -> tuple[Path, Path | None]
     return train, next((c for c in candidates if c.is_dir()), None)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     args = build_parser().parse_args(argv)
     args.model_def = args.model_def.removeprefix("models.")
     if not 0.0 < args.keep_probability <= 1.0:
         raise StageError(f"--keep_probability: expected a value in (0, 1], found {args.keep_probability}")
     from covpoolfer.trainer import train
 
-    train(args, *resolve_dirs(args.data_dir, args.val_dir))
-    return 0
+    return train(args, *resolve_dirs(args.data_dir, args.val_dir))
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def make_train_step(model, optimizer, centers, weight_decay: float, center_loss_
     return tf.function(step, jit_compile=jit)
 
 
-def train(args, train_dir, val_dir) -> None:
+def train(args, train_dir, val_dir) -> dict:
     from common.cli import setup_logging
 
     setup_logging()
@@ -142,10 +142,11 @@ def train(args, train_dir, val_dir) -> None:
         total, ce, reg = step(x, y)
         return {"loss": total, "cross-entropy": ce, "regularization": reg}
 
-    fit(named, batches, manager=manager, counter=epoch_var, unit=args.epoch_size,
+    result = fit(named, batches, manager=manager, counter=epoch_var, unit=args.epoch_size,
         total_steps=args.max_nrof_epochs * args.epoch_size, epoch_size=args.epoch_size,
         lr=optimizer.learning_rate, lr_at=lr_at, log_dir=log_dir, strategy=strategy,
         title=lambda done: f"Epoch {done // args.epoch_size}/{args.max_nrof_epochs}",
         tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy", "regularization": "loss/regularization"},
         evaluate=validate)
     log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)
+    return {"run_dir": run_dir, **result}

@@ -91,7 +91,7 @@ def assign(items: list[tuple[str, Path]], how: str, seed: int) -> list[str]:
     return [of_subject[s] for s in subjects]
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("microexpression annotate", __doc__.strip().splitlines()[0])
     p.add_argument("--data_root", default="classification2", help="folder with train/ valid/ test/ class folders")
     p.add_argument("--split", default="folders", choices=["folders", "random", "subject"])
@@ -133,7 +133,8 @@ def main(argv=None) -> int:
     for f, s in bad:
         print(f"unreadable: {f} ({s.split(': ', 1)[1]})")
     print(f"wrote {', '.join(str(root / f'{s}.txt') for s in SPLITS)}")
-    return 0
+    return {"images": {s: len(lines[s]) for s in SPLITS}, "unreadable": len(bad),
+            "subjects": {s: len(subjects[s]) for s in SPLITS}}
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def _static_flops(onnx_path: Path, batch: int, tmp: Path) -> float:
     return onnx_flops(fixed)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     from common.bench import stage_main
 
     return stage_main("microexpression bench", __doc__, rows, argv)

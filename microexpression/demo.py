@@ -23,11 +23,14 @@ def build_parser():
     p = parser("microexpression demo", __doc__.strip().splitlines()[0])
     p.add_argument("--workdir", default="demo_out/microexpression", help="folder for every artefact")
     p.add_argument("--subjects", type=positive_int, default=24)
-    p.add_argument("--frames_per_clip", type=int, default=2, help="frames per clip (near-duplicates of each other)")
+    p.add_argument("--clips_per_subject", type=positive_int, default=7, help="clips per subject (7: one per class)")
+    p.add_argument("--frames_per_clip", type=positive_int, default=2,
+                   help="frames per clip (near-duplicates of each other)")
     p.add_argument("--amplitude", type=float, default=0.9,
                    help="expression strength of the synthetic frames (the data default 0.45 is subtler)")
     p.add_argument("--epochs", type=positive_int, default=6)
     p.add_argument("--image_size", type=positive_int, default=64)
+    p.add_argument("--batch_size", type=positive_int, default=16)
     p.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34", "resnet50"])
     p.add_argument("--learning_rate", type=float, default=0.02)
     p.add_argument("--crop_min", type=float, default=0.6,
@@ -36,51 +39,57 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     from common import synthetic
     from microexpression import annotate, evaluate, export, export_onnx, infer, predict, train
 
     work = Path(a.workdir)
     started = time.time()
-    print(f"=== synthetic CASME II frames\n$ python -m common.synthetic casme2 --out {work / 'data'} "
-          f"--subjects {a.subjects} --frames_per_clip {a.frames_per_clip} --amplitude {a.amplitude} --seed {a.seed}",
-          flush=True)
-    root = synthetic.make_casme2(work / "data", subjects=a.subjects, frames_per_clip=a.frames_per_clip,
-                                 amplitude=a.amplitude, seed=a.seed)
-    stage = lambda title, module, argv: run_stage("microexpression", title, module, argv)  # noqa: E731
+    commands: list[str] = []
+
+    def stage(title, module, args):
+        return run_stage(title, module, args, commands)
+
+    root = stage("synthetic CASME II frames", synthetic, [
+        "casme2", "--out", str(work / "data"), "--subjects", str(a.subjects), "--clips_per_subject",
+        str(a.clips_per_subject), "--frames_per_clip", str(a.frames_per_clip), "--amplitude", str(a.amplitude),
+        "--seed", str(a.seed)])["path"]
     stage("annotate", annotate, ["--data_root", str(root), "--split", "subject", "--seed", str(a.seed)])
-    model = work / "output" / "MicroExpression"
-    sets = ["--set", f"image_shape=[3,{a.image_size},{a.image_size}]", "--set", f"epochs={a.epochs}",
-            "--set", "batch_size=16", "--set", f"crop_scale=[{a.crop_min},1.0]", "--set", f"LEARNING_RATE.params.lr={a.learning_rate}",
-            "--set", f"model_save_dir={model}"]
-    stage("train", train, ["--data_root", str(root), "--arch", a.arch, "--save_dir", str(work / "chk_points"),
-                           "--log_dir", str(work / "visualdl_log"), "--seed", str(a.seed), *sets])
-    stage("evaluate", evaluate, ["--model", str(model), "--data_root", str(root), "--plot", str(work / "confusion.png")])
+    size = f"[3,{a.image_size},{a.image_size}]"
+    sets = ["--set", f"image_shape={size}", "--set", f"epochs={a.epochs}", "--set", f"batch_size={a.batch_size}",
+            "--set", f"crop_scale=[{a.crop_min},1.0]", "--set", f"LEARNING_RATE.params.lr={a.learning_rate}",
+            "--set", f"model_save_dir={work / 'output' / 'MicroExpression'}"]
+    model = stage("train", train, ["--data_root", str(root), "--arch", a.arch, "--save_dir", str(work / "chk_points"),
+                                   "--log_dir", str(work / "visualdl_log"), "--seed", str(a.seed), *sets])["model"]
+    scores = stage("evaluate", evaluate, ["--model", str(model), "--data_root", str(root),
+                                          "--plot", str(work / "confusion.png")])
     stage("predict", predict, ["--model", str(model), "--data_root", str(root), "--picture",
                                str(work / "predictions.png")])
-    infer_prefix = work / "infer" / "MicroExpression"
-    stage("export", export, ["--model", str(model), "--output", str(infer_prefix)])
-    stage("infer", infer, ["--model", str(infer_prefix), "--images", str(root / "test" / "happiness"),
-                           "--set", f"image_shape=[3,{a.image_size},{a.image_size}]"])
-    stage("onnx", export_onnx, ["--model", str(infer_prefix), "--output", str(work / "onnx" / "MicroExpression.onnx"),
-                         "--image_shape", f"3,{a.image_size},{a.image_size}"])
-    top1, top5, _, names, count = evaluate.scores(str(model), root)
+    exported = stage("export", export, ["--model", str(model), "--output", str(work / "infer" / "MicroExpression")])
+    served = stage("infer", infer, ["--model", str(exported["prefix"]), "--images", str(root / "test" / "happiness"),
+                                    "--set", f"image_shape={size}"])
+    stage("onnx", export_onnx, ["--model", str(exported["prefix"]), "--output",
+                                str(work / "onnx" / "MicroExpression.onnx"),
+                                "--image_shape", f"3,{a.image_size},{a.image_size}"])
     results = {"data": f"synthetic CASME II, {a.subjects} subjects, amplitude {a.amplitude}, subject split, "
                        f"seed {a.seed}",
-               "test_images": count, "top1": top1, "top5": top5, "chance_top1": 1 / len(names),
-               "arch": a.arch, "image_size": a.image_size, "epochs": a.epochs,
+               "test_images": scores["images"], "top1": scores["top1"], "top5": scores["top5"],
+               "chance_top1": scores["chance_top1"], "arch": a.arch, "image_size": a.image_size, "epochs": a.epochs,
+               "ms_per_image": served["ms_per_image"], "runtime": served["runtime"],
                "total_seconds": time.time() - started,
-               "command": "microexpression demo " + shlex.join(argv if argv is not None else sys.argv[2:])}
+               "command": "microexpression demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
+               "commands": commands}
     table = "\n".join([
-        "| MicroExpression | data | split | top-1 | top-5 |",
-        "|---|---|---|---|---|",
-        "| original notebook (ResNet50, ImageNet start) | CASME II frames | random 6:2:2 (leaky) | not published | |",
-        f"| this demo, **synthetic** ({a.arch}, {a.image_size}px, {a.epochs} epochs from scratch) | {count} test frames "
-        f"(chance {1 / len(names):.3f}) | by subject | {top1:.3f} | {top5:.3f} |",
+        "| MicroExpression | data | split | top-1 | top-5 | ms per image (batch 1) |",
+        "|---|---|---|---|---|---|",
+        "| original notebook (ResNet50, ImageNet start) | CASME II frames | random 6:2:2 (leaky) | not published | | |",
+        f"| this demo, **synthetic** ({a.arch}, {a.image_size}px, {a.epochs} epochs from scratch) | "
+        f"{scores['images']} test frames (chance {scores['chance_top1']:.3f}) | by subject | {scores['top1']:.3f} | "
+        f"{scores['top5']:.3f} | {served['ms_per_image']:.2f} ({served['runtime']}) |",
     ])
     write_results(work, table, results, ["confusion.png", "predictions.png"])
-    return 0
+    return results
 
 
 if __name__ == "__main__":

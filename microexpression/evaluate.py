@@ -33,7 +33,7 @@ def scores(model_path: str, data_root, mode: str = "test", batch_size: int = 32,
             confusion(labels, logits.argmax(1), len(names)), names, len(labels))
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("microexpression evaluate", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="./output/MicroExpression", help="train's model_save_dir prefix")
     p.add_argument("--data_root", default="classification2")
@@ -51,7 +51,8 @@ def main(argv=None) -> int:
     if a.plot:
         plot_confusion(cm, names, a.plot, title=f"micro-expressions, {a.mode} top-1 {top1:.3f}")
         print(f"confusion matrix drawn to {a.plot}")
-    return 0
+    return {"mode": a.mode, "images": count, "top1": top1, "top5": top5, "chance_top1": 1 / len(names),
+            "class_names": names, "confusion": cm.tolist()}
 
 
 if __name__ == "__main__":

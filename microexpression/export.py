@@ -14,7 +14,7 @@ from pathlib import Path
 from common.cli import parser
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("microexpression export", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="./output/MicroExpression", help="train's model_save_dir prefix")
     p.add_argument("--output", default="infer/MicroExpression", help="output prefix")
@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     write_text_atomic(f"{a.output}.spec.json", spec.to_json())
     print(f"wrote {graph}, {a.output}.pdiparams and {a.output}.spec.json: input image "
           f"[-1, {', '.join(map(str, config['image_shape']))}] -> {config['num_classes']} logits")
-    return 0
+    return {"prefix": Path(a.output), "graph": Path(graph), "image_shape": config["image_shape"]}
 
 
 if __name__ == "__main__":

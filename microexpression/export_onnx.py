@@ -31,7 +31,7 @@ def convert(model_prefix: str, output: str | Path, opset_version: int = 11) -> P
     return Path(output)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("microexpression onnx", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="infer/MicroExpression", help="export's prefix (.json/.pdmodel + .pdiparams)")
     p.add_argument("--output", default="onnx/MicroExpression.onnx")
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
           f"ONNX Runtime vs Paddle: max relative difference {err:.2e}")
     if err > a.rtol:
         raise StageError(f"{a.output}: expected ONNX Runtime to match Paddle within {a.rtol}, found {err:.2e}")
-    return 0
+    return {"path": Path(a.output), "max_relative_difference": err}
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from common.cli import StageError, parser, positive_int
 from microexpression import config as cfg
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("microexpression infer", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="infer/MicroExpression", help="exported prefix")
     p.add_argument("--images", required=True, help="an image file or a folder of images")
@@ -49,7 +49,8 @@ def main(argv=None) -> int:
         times.append((time.perf_counter() - t0) * 1000)
         print(f"{f}\t{names[int(logits.argmax())]}\t{times[-1]:.2f} ms")
     print(f"{len(files)} images, {np.mean(times):.2f} ms per image (paddle.inference, CPU, {a.threads} threads)")
-    return 0
+    return {"images": len(files), "ms_per_image": float(np.mean(times)), "runtime": backend.name,
+            "threads": a.threads}
 
 
 if __name__ == "__main__":

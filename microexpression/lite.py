@@ -47,7 +47,7 @@ def add_flatten_xshape(src: Path, dst: Path) -> int:
     return patched
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("microexpression lite", __doc__.strip().splitlines()[0])
     p.add_argument("--model_file", default="infer/MicroExpression.pdmodel", help="`export --legacy` graph")
     p.add_argument("--param_file", default="infer/MicroExpression.pdiparams")
@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     if proc.returncode != 0 or not Path(a.optimize_out + ".nb").is_file():
         raise StageError(f"paddle_lite_opt failed (exit {proc.returncode}); no {a.optimize_out}.nb")
     print(f"wrote {a.optimize_out}.nb")
-    return 0
+    return {"path": Path(a.optimize_out + ".nb"), "patched_flatten_ops": n}
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def draw_grid(images, titles, colours, path, columns: int = 4) -> None:
     plt.close(fig)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("microexpression predict", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="./output/MicroExpression")
     p.add_argument("--data_root", default="classification2", help="annotation folder (with --mode)")
@@ -82,7 +82,8 @@ def main(argv=None) -> int:
     if truth:
         print(f"accuracy {np.mean(preds == np.array(truth)):.4f} on {len(files)} {a.mode} images")
     print(f"picture of {len(shown)} predictions in {Path(a.picture)}")
-    return 0
+    return {"images": len(files), "accuracy": float(np.mean(preds == np.array(truth))) if truth else None,
+            "picture": Path(a.picture)}
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def latest_checkpoint(save_dir: Path) -> tuple[Path, int] | None:
     return (save_dir / str(max(done)), max(done) + 1) if done else None
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     config = cfg.load(a.config, a.set)
     if a.pretrained and not Path(a.pretrained).is_file():  # fail before any data is read
@@ -63,7 +63,7 @@ def main(argv=None) -> int:
         return _train(a, config)
 
 
-def _train(a, config) -> int:
+def _train(a, config) -> dict:
     import numpy as np
     import paddle
 
@@ -131,7 +131,7 @@ def _train(a, config) -> int:
     if rank == 0:
         write_text_atomic(f"{out}.json", json.dumps({**config, "arch": a.arch}, indent=2) + "\n")
         print(f"saved {out}.pdparams (and .pdopt) and the config it was trained with, {out}.json")
-    return 0
+    return {"model": Path(out), "epochs": epochs, "train_images": len(train_set), "valid_images": len(valid_set)}
 
 
 def check_replicas_agree(net, world: int) -> None:

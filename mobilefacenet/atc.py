@@ -11,7 +11,7 @@ import sys
 from common import atc
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> atc.AtcResult:
     p = atc.build_parser("mobilefacenet atc", model="MobileFaceNet.pb", output="tf_MobileFaceNet",
                          input_shape="Placeholder:1,112,112,3", precision_mode="allow_fp32_to_fp16",
                          op_select_implmode="high_precision")

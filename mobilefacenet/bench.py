@@ -52,7 +52,7 @@ def rows(quick: bool) -> dict:
     return result(out, quick)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     from common.bench import stage_main
 
     return stage_main("mobilefacenet bench", __doc__, rows, argv)

@@ -10,10 +10,14 @@ original: `Accuracy: %1.3f` and the mean best threshold.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from common.cli import StageError, parser
+
+if TYPE_CHECKING:
+    from common.metrics import VerificationResult
 
 
 def om_accuracy(om_output, eval_dataset, dtype: str = "float16", embedding_size: int = 128):
@@ -33,7 +37,7 @@ def om_accuracy(om_output, eval_dataset, dtype: str = "float16", embedding_size:
     return verify(emb.astype(np.float64), issame)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> VerificationResult:
     p = parser("mobilefacenet calculate_om_acc", __doc__.strip().splitlines()[0])
     p.add_argument("--om_output", required=True, help="msame timestamp folder (or the root holding one)")
     p.add_argument("--eval_dataset", default="lfw.bin", help="the verification .bin the inputs came from")
@@ -44,7 +48,7 @@ def main(argv=None) -> int:
     print(f"Accuracy: {result.accuracy:1.3f}")
     print(f"accuracy {result.accuracy:.4f} +- {result.std:.4f}, best threshold {result.threshold:.2f} "
           f"(mean of {len(result.thresholds)} folds)")
-    return 0
+    return result
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def serving(model, float32_output: bool = False):
     return serve
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("mobilefacenet ckpt2pb", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True,
                    help="run folder, its best/ folder or a ckpt-N prefix, or the original MobileFaceNet_TF "
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     out = spec.outputs[0]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {config['variant']} variant) from {prefix}: "
           f"Placeholder {spec.inputs[0].shape} -> {out.name} {out.shape} {out.dtype}")
-    return 0
+    return {"path": path, "spec": spec, "checkpoint": prefix}
 
 
 if __name__ == "__main__":

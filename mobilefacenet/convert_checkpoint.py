@@ -11,11 +11,12 @@ The run folder works wherever one of our train_nets runs does (ckpt2pb, inferenc
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from common.cli import add_convert_args, parser
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("mobilefacenet convert_checkpoint", __doc__.strip().splitlines()[0])
     add_convert_args(p, "MobileFaceNet_TF.ckpt")
     a = p.parse_args(argv)
@@ -27,7 +28,7 @@ def main(argv=None) -> int:
     model, config = load_original(prefix, a.use_ema)
     saved = tf1_import.write_converted(prefix, a.output_dir, config, a.use_ema, a.overwrite, model=model)
     print(f"wrote {saved} ({config['variant']} variant, {config['embedding_size']}-d) from {prefix}")
-    return 0
+    return {"run_dir": Path(a.output_dir), "checkpoint": saved, "config": config}
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import numpy as np
 from common.cli import StageError, parser, progress, write_text_atomic
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("mobilefacenet convert_recordio", __doc__.strip().splitlines()[0])
     p.add_argument("--data_dir", required=True, help="folder with train.rec and train.idx")
     p.add_argument("--output", required=True, help="output .tfrecords file")
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
                       json.dumps({"images": n, "classes": classes, "source": str(data)}, indent=2) + "\n")
     print(f"wrote {n} images of {classes} identities to {a.output}"
           f"{'' if a.no_shuffle else ' (shuffled)'}")
-    return 0
+    return {"images": n, "classes": classes, "path": Path(a.output)}
 
 
 if __name__ == "__main__":

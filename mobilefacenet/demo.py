@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from common.cli import parser, positive_int
-from common.demo import folder_names, newest_new_folder, run_stage, write_results
+from common.demo import run_stage, write_results
 
 # The Ascend port's README (om on Ascend 310, batch 1) and the paper (MS1M, ArcFace).
 ORIGINAL = {"om": 0.987, "paper": 0.9955}
@@ -37,14 +37,9 @@ def build_parser():
     return p
 
 
-def _stage(title: str, module, argv: list[str]) -> None:
-    run_stage("mobilefacenet", title, module, argv)
-
-
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
-    from common import msame, synthetic
-    from common.backends import load_backend
+    from common import synthetic
     from mobilefacenet import (
         atc,
         calculate_om_acc,
@@ -52,70 +47,58 @@ def main(argv=None) -> int:
         convert_recordio,
         image2bin,
         inference,
+        om_eval,
         train_nets,
     )
-    from mobilefacenet.evaluate import embed, load_bin, verify
-    from mobilefacenet.models.mobilefacenet import restore_model
 
     work = Path(a.workdir)
     started = time.time()
-    ms1m, lfw = work / "data" / "ms1m", work / "data" / "lfw.bin"
-    print(f"=== synthetic MS1M and LFW\n$ python -m common.synthetic ms1m --out {ms1m} --identities "
-          f"{a.identities} --images_per_identity {a.images_per_identity} --seed {a.seed}\n"
-          f"$ python -m common.synthetic lfw_bin --out {lfw} --pairs_per_fold {a.lfw_pairs_per_fold} "
-          f"--seed {a.seed}", flush=True)
-    synthetic.make_ms1m(ms1m, a.identities, a.images_per_identity, seed=a.seed)
-    synthetic.make_lfw_bin(lfw, a.lfw_pairs_per_fold, seed=a.seed)
-    records = work / "data" / "train.tfrecords"
-    _stage("convert_recordio", convert_recordio, ["--data_dir", str(ms1m), "--output", str(records)])
+    commands: list[str] = []
 
-    models = work / "models"
-    before = folder_names(models)
-    t0 = time.time()
+    def stage(title, module, args):
+        return run_stage(title, module, args, commands)
+
+    ms1m = stage("synthetic MS1M", synthetic, [
+        "ms1m", "--out", str(work / "data" / "ms1m"), "--identities", str(a.identities),
+        "--images_per_identity", str(a.images_per_identity), "--seed", str(a.seed)])["path"]
+    lfw = stage("synthetic lfw.bin", synthetic, ["lfw_bin", "--out", str(work / "data" / "lfw.bin"),
+                                                 "--pairs_per_fold", str(a.lfw_pairs_per_fold),
+                                                 "--seed", str(a.seed)])["path"]
+    records = stage("convert_recordio", convert_recordio, ["--data_dir", str(ms1m), "--output",
+                                                           str(work / "data" / "train.tfrecords")])["path"]
     # Short-run settings: Keras' Adam epsilon and lr 1e-3, BN statistics that forget their
     # initial values within a few steps (at 0.995 the tiny early activations get squashed by
     # the initial variance of 1 and every embedding collapses to one point).
-    _stage("train_nets", train_nets, [
-        "--tfrecords", str(records), "--eval_datasets", str(lfw), "--models_dir", str(models),
+    trained = stage("train_nets", train_nets, [
+        "--tfrecords", str(records), "--eval_datasets", str(lfw), "--models_dir", str(work / "models"),
         "--logs_dir", str(work / "logs"), "--variant", a.variant, "--loss", a.loss,
         "--max_epoch", str(a.max_epoch), "--steps_per_epoch", str(a.steps_per_epoch),
         "--train_batch_size", str(a.train_batch_size), "--lr_values", "0.001,0.0003",
         "--lr_boundaries", str(max(a.max_epoch - 1, 1)), "--adam_epsilon", "1e-8", "--bn_decay", "0.5",
         "--shuffle_buffer", "2000", "--seed", str(a.seed)])
-    train_s = time.time() - t0
-    best = newest_new_folder(models, before) / "best"
+    best = Path(trained["run_dir"]) / "best"
 
-    _stage("inference", inference, ["--ckpt_path", str(best), "--eval_datasets", str(lfw),
-                                    "--roc", str(work / "roc.png")])
-    pb = work / "pb_model" / "MobileFaceNet.pb"
-    _stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(best), "--output_path", str(pb.parent)])
-    _stage("image2bin", image2bin, ["--eval_dataset", str(lfw), "--output_dir", str(work / "bin_input")])
-    om = work / "tf_MobileFaceNet"
-    _stage("atc", atc, [f"--model={pb}", f"--output={om}"])
-    portable = om.with_suffix(".onnx") if om.with_suffix(".onnx").is_file() else pb
-    print(f"\n=== om_eval\n$ mobilefacenet om_eval --model {portable} --input {work / 'bin_input'} "
-          f"--output {work / 'om_output'}", flush=True)
-    backend = load_backend(portable)
-    run = msame.run_portable(str(portable), [str(work / "bin_input")], str(work / "om_output"), "BIN",
-                             backend=backend, echo=lambda s: None)
-    print(f"{len(run.times_ms)} images, {run.average_without_first_ms:.2f} ms per image after the first",
-          flush=True)
-    _stage("calculate_om_acc", calculate_om_acc, ["--om_output", str(run.output_dir), "--eval_dataset", str(lfw)])
-
-    model, _, _ = restore_model(str(best))
-    images, issame = load_bin(lfw)
-    ckpt_acc = verify(embed(model, images), issame).accuracy
-    om_acc = calculate_om_acc.om_accuracy(run.output_dir, lfw).accuracy
+    ckpt = stage("inference", inference, ["--ckpt_path", str(best), "--eval_datasets", str(lfw),
+                                          "--roc", str(work / "roc.png")])[Path(lfw).stem]
+    pb = stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(best), "--output_path", str(work / "pb_model")])["path"]
+    bins = stage("image2bin", image2bin, ["--eval_dataset", str(lfw), "--output_dir", str(work / "bin_input")])
+    portable = stage("atc", atc, [f"--model={pb}", f"--output={work / 'tf_MobileFaceNet'}"]).artefact
+    run = stage("om_eval", om_eval, ["--model", str(portable), "--input", str(bins["output_dir"]),
+                                     "--output", str(work / "om_output")])
+    print(f"{len(run.times_ms)} images, {run.average_without_first_ms:.2f} ms per image after the first", flush=True)
+    om = stage("calculate_om_acc", calculate_om_acc, ["--om_output", str(run.output_dir), "--eval_dataset", str(lfw)])
     results = {
         "data": f"synthetic MS1M ({a.identities} identities x {a.images_per_identity}) and LFW "
-                f"({len(issame)} pairs), seed {a.seed}",
-        "pairs": int(len(issame)), "checkpoint_accuracy": ckpt_acc, "om_accuracy": om_acc,
-        "ms_per_image": run.average_without_first_ms, "runtime": backend.name, "model": portable.name,
-        "variant": a.variant, "loss": a.loss, "train_seconds": train_s, "total_seconds": time.time() - started,
+                f"({bins['pairs']} pairs), seed {a.seed}",
+        "pairs": bins["pairs"], "checkpoint_accuracy": ckpt.accuracy, "om_accuracy": om.accuracy,
+        "ms_per_image": run.average_without_first_ms, "runtime": run.runtime, "model": Path(portable).name,
+        "variant": a.variant, "loss": a.loss, "train_seconds_per_step": trained.get("seconds_per_step"),
+        "total_seconds": time.time() - started,
         "command": "mobilefacenet demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
+        "commands": commands,
     }
     write_results(work, results_table(results), results, ["roc.png"])
-    return 0
+    return results
 
 
 def results_table(r: dict) -> str:

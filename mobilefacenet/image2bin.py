@@ -14,7 +14,7 @@ from pathlib import Path
 from common.cli import parser, progress
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("mobilefacenet image2bin", __doc__.strip().splitlines()[0])
     p.add_argument("--eval_dataset", default="lfw.bin", help="insightface verification .bin")
     p.add_argument("--output_dir", default="bin_input/")
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
         rgb = decode_rgb(b, f"{a.eval_dataset}[image {i}]", (112, 112))
         write_bin(out / f"{i}.bin", normalize(rgb[..., ::-1] if a.bgr else rgb))
     print(f"wrote {len(bins)} images ({len(issame)} pairs, {'BGR' if a.bgr else 'RGB'}) to {out}")
-    return 0
+    return {"images": len(bins), "pairs": len(issame), "output_dir": out}
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 from common.cli import parser, positive_int
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("mobilefacenet inference", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True,
                    help="run folder, its best/ folder or a ckpt-N prefix, or the original MobileFaceNet_TF "
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
 
     model, _, prefix = restore_model(a.ckpt_path, a.use_ema)
     print(f"restored {prefix}")
-    curves = {}
+    curves, results = {}, {}
     for path in a.eval_datasets:
         images, issame = load_bin(path, bgr=a.bgr)
         emb = embed(model, images, a.eval_batch_size, a.flip)
@@ -43,11 +43,12 @@ def main(argv=None) -> int:
         name = Path(path).stem
         print(f"{name}: {len(issame)} pairs  Accuracy: {result.accuracy:1.3f}+-{result.std:1.3f}  "
               f"threshold {result.threshold:.2f}  fold accuracies {' '.join(f'{v:.3f}' for v in result.fold_accuracies)}")
+        results[name] = result
         curves[name] = roc(-((emb[0::2] - emb[1::2]) ** 2).sum(1), issame)
     if a.roc:
         plot_rocs(curves, a.roc, title="MobileFaceNet verification ROC")
         print(f"ROC drawn to {a.roc}")
-    return 0
+    return results
 
 
 if __name__ == "__main__":

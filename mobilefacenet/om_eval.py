@@ -11,7 +11,7 @@ import sys
 from common import msame
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> msame.MsameResult:
     p = msame.build_parser("mobilefacenet om_eval", model="tf_MobileFaceNet.om", input="./bin_input",
                            output="./om_output")
     return msame.main(argv, p)

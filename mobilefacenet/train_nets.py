@@ -68,7 +68,7 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     a.lr_values, a.lr_boundaries = _floats(a.lr_values), [int(v) for v in _floats(a.lr_boundaries)]
     if len(a.lr_values) != len(a.lr_boundaries) + 1:
@@ -76,8 +76,7 @@ def main(argv=None) -> int:
                          f"({len(a.lr_boundaries) + 1}), found {len(a.lr_values)}")
     from mobilefacenet.trainer import train
 
-    train(a)
-    return 0
+    return train(a)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision:
                        jit_compile=jit)
 
 
-def train(args) -> None:
+def train(args) -> dict:
     from common.cli import setup_logging
 
     setup_logging()
@@ -148,10 +148,11 @@ def train(args) -> None:
         total, _, acc = step(x, y)
         return {"loss": total, "train_acc": acc}
 
-    fit(named, ds, manager=manager, counter=epoch_var, unit=steps, total_steps=args.max_epoch * steps,
+    result = fit(named, ds, manager=manager, counter=epoch_var, unit=steps, total_steps=args.max_epoch * steps,
         epoch_size=steps, lr=optimizer.learning_rate, lr_at=lr_at, log_dir=log_dir, strategy=strategy,
         title=lambda done: f"Epoch {done // steps}/{args.max_epoch}",
         tags={"loss": "loss/total", "train_acc": "train/accuracy"}, evaluate=validate)
     if evals:
         log.info("best %s accuracy %.4f in %s", next(iter(evals)), float(best_acc.numpy()), run_dir / "best")
     log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)
+    return {"run_dir": run_dir, **result}

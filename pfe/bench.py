@@ -48,7 +48,7 @@ def rows(quick: bool) -> dict:
     return result(out, quick)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     from common.bench import stage_main
 
     return stage_main("pfe bench", __doc__, rows, argv)

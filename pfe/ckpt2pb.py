@@ -25,7 +25,7 @@ def serving(base, head):
     return serve
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("pfe ckpt2pb", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True,
                    help="train run folder or ckpt-N prefix, or an original PFE checkpoint (folder or ckpt-N prefix)")
@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, sphere{config['depth']}) from {prefix}: input "
           f"{spec.inputs[0].shape} -> {', '.join(f'{t.name} {t.shape}' for t in spec.outputs)}")
-    return 0
+    return {"path": path, "spec": spec, "checkpoint": prefix}
 
 
 if __name__ == "__main__":

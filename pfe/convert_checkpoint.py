@@ -11,11 +11,12 @@ the block names.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from common.cli import add_convert_args, parser
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("pfe convert_checkpoint", __doc__.strip().splitlines()[0])
     add_convert_args(p, "ckpt-<step>")
     a = p.parse_args(argv)
@@ -30,7 +31,7 @@ def main(argv=None) -> int:
     saved = tf1_import.write_converted(prefix, a.output_dir, config, a.use_ema, a.overwrite, **parts)
     print(f"wrote {saved} (sphere{config['depth']}{' + uncertainty module' if whole else ', base only'}, "
           f"a `{config['stage']}` run) from {prefix}")
-    return 0
+    return {"run_dir": Path(a.output_dir), "checkpoint": saved, "config": config}
 
 
 if __name__ == "__main__":

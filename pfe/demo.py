@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from common.cli import parser, positive_int
-from common.demo import folder_names, newest_new_folder, run_stage, write_results
+from common.demo import run_stage, write_results
 
 # The Ascend port's README (sphere64, CASIA): base = TF checkpoint, om = Ascend 310 fp16-mixed.
 ORIGINAL = {"base": (0.99233, 0.99383), "om": (0.99233, 0.99133), "ms_per_image": 18.62}
@@ -35,80 +35,67 @@ def build_parser():
     return p
 
 
-def _stage(title: str, module, argv: list[str]) -> None:
-    run_stage("pfe", title, module, argv)
-
-
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
-    from common import msame, synthetic
-    from common.backends import load_backend
-    from pfe import ckpt2pb, eval_lfw, inf_input2bin, om_output_inf, pb2om, train, train_base
-    from pfe.data import lfw_images, load_standardized
-    from pfe.scoring import lfw_scores, report
-    from pfe.trainer import restore_pfe
+    from common import synthetic
+    from pfe import (
+        ckpt2pb,
+        eval_lfw,
+        inf_input2bin,
+        om_inf,
+        om_output_inf,
+        pb2om,
+        train,
+        train_base,
+    )
 
     work = Path(a.workdir)
     started = time.time()
-    casia, lfw = work / "data" / "casia", work / "data" / "lfw"
-    print(f"=== synthetic CASIA and LFW\n$ python -m common.synthetic casia --out {casia} --identities "
-          f"{a.identities} --images_per_identity {a.images_per_identity} --seed {a.seed}\n"
-          f"$ python -m common.synthetic lfw --out {lfw} --identities {a.lfw_identities} --seed {a.seed}", flush=True)
-    synthetic.make_casia(casia, a.identities, a.images_per_identity, seed=a.seed)
-    synthetic.make_lfw(lfw, a.lfw_identities, seed=a.seed)
+    commands: list[str] = []
+
+    def stage(title, module, args):
+        return run_stage(title, module, args, commands)
+
+    casia = stage("synthetic CASIA", synthetic, [
+        "casia", "--out", str(work / "data" / "casia"), "--identities", str(a.identities),
+        "--images_per_identity", str(a.images_per_identity), "--seed", str(a.seed)])["path"]
+    lfw = stage("synthetic LFW", synthetic, ["lfw", "--out", str(work / "data" / "lfw"), "--identities",
+                                             str(a.lfw_identities), "--seed", str(a.seed)])["path"]
     lfw_dir, pairs_file = lfw / "lfw_mtcnncaffe_aligned", lfw / "lfw_pairs.txt"
 
-    base_models, models = work / "base_models", work / "models"
-    before = folder_names(base_models)
-    _stage("train_base", train_base, [
-        "--data_dir", str(casia), "--models_dir", str(base_models), "--logs_dir", str(work / "logs" / "base"),
+    base = stage("train_base", train_base, [
+        "--data_dir", str(casia), "--models_dir", str(work / "base_models"), "--logs_dir", str(work / "logs" / "base"),
         "--depth", str(a.depth), "--batch_size", "64", "--num_steps", str(a.base_steps),
         "--epoch_size", str(a.base_steps // 2), "--optimizer", "ADAM", "--learning_rate", "1e-3",
         "--bn_decay", "0.5", "--seed", str(a.seed)])
-    base_run = newest_new_folder(base_models, before)
-    before = folder_names(models)
-    classes_per_batch = min(16, a.identities)
-    _stage("train", train, [
-        "--base_model", str(base_run), "--data_dir", str(casia), "--models_dir", str(models),
-        "--logs_dir", str(work / "logs" / "pfe"), "--num_classes_per_batch", str(classes_per_batch),
+    pfe_run = stage("train", train, [
+        "--base_model", str(base["run_dir"]), "--data_dir", str(casia), "--models_dir", str(work / "models"),
+        "--logs_dir", str(work / "logs" / "pfe"), "--num_classes_per_batch", str(min(16, a.identities)),
         "--images_per_class", "4", "--num_steps", str(a.pfe_steps), "--epoch_size", str(a.pfe_steps // 2),
-        "--lr_drop_step", str(a.pfe_steps * 2 // 3), "--bn_decay", "0.5", "--seed", str(a.seed)])
-    run = newest_new_folder(models, before)
+        "--lr_drop_step", str(a.pfe_steps * 2 // 3), "--bn_decay", "0.5", "--seed", str(a.seed)])["run_dir"]
 
-    _stage("eval_lfw", eval_lfw, ["--ckpt_path", str(run), "--lfw_dir", str(lfw_dir), "--pairs_file", str(pairs_file),
-                                  "--roc", str(work / "roc.png")])
-    pb = work / "pb_model" / "PFE.pb"
-    _stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(run), "--output_path", str(pb.parent)])
-    listing = work / "lfw_list.txt"
-    _stage("inf_input2bin", inf_input2bin, ["--lfw_dir", str(lfw_dir), "--pairs_file", str(pairs_file),
-                                            "--output_dir", str(work / "input_bin"), "--image_list_out", str(listing)])
-    om = work / "om_pfe"
-    _stage("pb2om", pb2om, [f"--model={pb}", f"--output={om}"])
-    portable = om.with_suffix(".onnx") if om.with_suffix(".onnx").is_file() else pb
-    print(f"\n=== om_inf\n$ pfe om_inf --model {portable} --input {work / 'input_bin'} --output {work / 'output_bin'}",
-          flush=True)
-    backend = load_backend(portable)
-    result = msame.run_portable(str(portable), [str(work / "input_bin")], str(work / "output_bin"), "BIN",
-                                backend=backend, echo=lambda s: None)
-    ms = result.average_without_first_ms
-    print(f"{len(result.times_ms)} images, {ms:.2f} ms per image after the first", flush=True)
-    _stage("om_output_inf", om_output_inf, ["--om_output", str(result.output_dir), "--image_list", str(listing),
-                                            "--pairs_file", str(pairs_file)])
-
-    quiet = lambda s: None  # noqa: E731
-    base, head, _, _ = restore_pfe(str(run))
-    paths, pairs, index = lfw_images(lfw_dir, pairs_file)
-    ckpt = report(lfw_scores(*eval_lfw.extract(base, head, load_standardized(paths)), index), pairs, quiet)
-    om_acc = report(lfw_scores(*om_output_inf.read_outputs(result.output_dir, len(paths)), index), pairs, quiet)
+    ckpt = stage("eval_lfw", eval_lfw, ["--ckpt_path", str(pfe_run), "--lfw_dir", str(lfw_dir),
+                                        "--pairs_file", str(pairs_file), "--roc", str(work / "roc.png")])
+    pb = stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(pfe_run), "--output_path", str(work / "pb_model")])["path"]
+    bins = stage("inf_input2bin", inf_input2bin, ["--lfw_dir", str(lfw_dir), "--pairs_file", str(pairs_file),
+                                                  "--output_dir", str(work / "input_bin"),
+                                                  "--image_list_out", str(work / "lfw_list.txt")])
+    portable = stage("pb2om", pb2om, [f"--model={pb}", f"--output={work / 'om_pfe'}"]).artefact
+    run = stage("om_inf", om_inf, ["--model", str(portable), "--input", str(bins["output_dir"]),
+                                   "--output", str(work / "output_bin")])
+    print(f"{len(run.times_ms)} images, {run.average_without_first_ms:.2f} ms per image after the first", flush=True)
+    om = stage("om_output_inf", om_output_inf, ["--om_output", str(run.output_dir), "--image_list",
+                                                str(bins["image_list"]), "--pairs_file", str(pairs_file)])
     results = {
-        "data": f"synthetic CASIA ({a.identities} x {a.images_per_identity}) and LFW ({len(pairs.issame)} pairs), "
-                f"seed {a.seed}", "depth": a.depth, "pairs": int(len(pairs.issame)),
-        "checkpoint": ckpt, "om": om_acc, "ms_per_image": ms, "runtime": backend.name, "model": portable.name,
-        "total_seconds": time.time() - started,
+        "data": f"synthetic CASIA ({a.identities} x {a.images_per_identity}) and LFW ({ckpt['pairs']} pairs), "
+                f"seed {a.seed}", "depth": a.depth, "pairs": ckpt["pairs"],
+        "checkpoint": ckpt, "om": om, "ms_per_image": run.average_without_first_ms, "runtime": run.runtime,
+        "model": Path(portable).name, "total_seconds": time.time() - started,
         "command": "pfe demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
+        "commands": commands,
     }
     write_results(work, results_table(results), results, ["roc.png"])
-    return 0
+    return results
 
 
 def results_table(r: dict) -> str:

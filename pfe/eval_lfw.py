@@ -27,7 +27,7 @@ def extract(base, head, images: np.ndarray, batch_size: int = 128):
     return np.concatenate(mu), np.concatenate(sigma_sq)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("pfe eval_lfw", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True,
                    help="train run folder or ckpt-N prefix, or an original PFE checkpoint (folder or ckpt-N prefix)")
@@ -48,11 +48,11 @@ def main(argv=None) -> int:
     mu, sigma_sq = extract(base, head, load_standardized(paths), a.batch_size)
     print(f"{prefix}: {len(paths)} images, {len(pairs.issame)} pairs")
     scores = lfw_scores(mu, sigma_sq, index)
-    report(scores, pairs)
+    result = {**report(scores, pairs), "images": len(paths), "checkpoint": prefix}
     if a.roc:
         plot_rocs({k: roc(v, pairs.issame) for k, v in scores.items()}, a.roc, title="PFE on LFW")
         print(f"ROC curves drawn to {a.roc}")
-    return 0
+    return result
 
 
 if __name__ == "__main__":

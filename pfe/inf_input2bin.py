@@ -16,7 +16,7 @@ from pathlib import Path
 from common.cli import parser, progress, write_text_atomic
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("pfe inf_input2bin", __doc__.strip().splitlines()[0])
     p.add_argument("--lfw_dir", required=True, help="aligned LFW: <Name>/<Name>_0001.jpg")
     p.add_argument("--pairs_file", required=True, help="lfw_pairs.txt")
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     listing = Path(a.image_list_out) if a.image_list_out else out.resolve().parent / "lfw_list.txt"
     write_text_atomic(listing, "".join(f"{Path(p).resolve()}\n" for p in paths))
     print(f"wrote {len(paths)} images ({len(pairs.issame)} pairs) to {out}; index -> image list in {listing}")
-    return 0
+    return {"images": len(paths), "pairs": len(pairs.issame), "output_dir": out, "image_list": listing}
 
 
 if __name__ == "__main__":

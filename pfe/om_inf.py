@@ -10,7 +10,7 @@ import sys
 from common import msame
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> msame.MsameResult:
     p = msame.build_parser("pfe om_inf", model="om_pfe.om", input="./input_bin", output="./output_bin")
     return msame.main(argv, p)
 

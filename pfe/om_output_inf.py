@@ -35,7 +35,7 @@ def read_outputs(out_dir, count: int, embedding_size: int = 512, dtype: str = "f
     return np.stack(mu), np.stack(sigma_sq)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("pfe om_output_inf", __doc__.strip().splitlines()[0])
     p.add_argument("--om_output", required=True, help="msame timestamp folder (or the root holding one)")
     p.add_argument("--image_list", required=True, help="inf_input2bin's index -> image list")
@@ -51,8 +51,7 @@ def main(argv=None) -> int:
         raise StageError(f"{listing}: expected inf_input2bin's image list, found nothing")
     paths, pairs, index = lfw_images(None, a.pairs_file, listing, check_files=False)
     mu, sigma_sq = read_outputs(a.om_output, len(paths), a.embedding_size, a.dtype)
-    report(lfw_scores(mu, sigma_sq, index), pairs)
-    return 0
+    return {**report(lfw_scores(mu, sigma_sq, index), pairs), "images": len(paths)}
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import sys
 from common import atc
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> atc.AtcResult:
     p = atc.build_parser("pfe pb2om", model="pb_model/PFE.pb", output="om_pfe", input_shape="input:1,112,96,3",
                          log="info", out_nodes="mu:0;sigma_sq:0", precision_mode="allow_fp32_to_fp16",
                          op_select_implmode="high_precision")

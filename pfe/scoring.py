@@ -15,9 +15,11 @@ def lfw_scores(mu: np.ndarray, sigma_sq: np.ndarray, index: np.ndarray) -> dict[
 
 
 def report(scores: dict[str, np.ndarray], pairs, echo=print) -> dict[str, float]:
-    """Print the original's two lines; the printed threshold is −mean(thresholds), a distance."""
+    """Print the original's two lines and return the accuracies and thresholds (as printed: a
+    distance, −mean of the folds' score thresholds)."""
     cos = verify_pfe(scores["cosine"], pairs.issame, pairs.folds)
     mls = verify_pfe(scores["MLS"], pairs.issame, pairs.folds)
     echo(f"Euclidean (cosine) accuracy: {cos.accuracy:.5f} threshold: {-cos.threshold:.5f}")
     echo(f"MLS accuracy: {mls.accuracy:.5f} threshold: {-mls.threshold:.5f}")
-    return {"cosine": cos.accuracy, "MLS": mls.accuracy}
+    return {"cosine": cos.accuracy, "MLS": mls.accuracy, "cosine_threshold": -cos.threshold,
+            "MLS_threshold": -mls.threshold, "pairs": len(pairs.issame)}

@@ -15,7 +15,7 @@ import sys
 from common.cli import add_strategy_args, parser, positive_int
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("pfe train", __doc__.strip().splitlines()[0])
     p.add_argument("--pretrained_model", "--base_model", dest="base_model", required=True,
                    help="the frozen base: a train_base run folder or ckpt-N prefix, or an original TF1 "
@@ -38,8 +38,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     from pfe.trainer import train_uncertainty
 
-    train_uncertainty(a)
-    return 0
+    return train_uncertainty(a)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import sys
 from common.cli import add_strategy_args, parser, positive_int
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = parser("pfe train_base", __doc__.strip().splitlines()[0])
     p.add_argument("--data_dir", required=True, help="identity folders of aligned 112x96 faces")
     p.add_argument("--models_dir", default="base_models/")
@@ -38,8 +38,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     from pfe.trainer import train_base
 
-    train_base(a)
-    return 0
+    return train_base(a)
 
 
 if __name__ == "__main__":

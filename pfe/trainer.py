@@ -27,12 +27,12 @@ from pfe.models.uncertainty import build_uncertainty
 log = logging.getLogger("pfe.train")
 
 
-def _fit(step, ds, ckpt, manager, run_dir, strategy, args, lr, lr_at, what: str) -> None:
+def _fit(step, ds, ckpt, manager, run_dir, strategy, args, lr, lr_at, what: str) -> dict:
     """Steps from the restored step counter to --num_steps; a checkpoint every --epoch_size steps."""
-    fit(lambda x, y: {"loss": step(x, y)}, iter(distribute_dataset(strategy, ds)), manager=manager,
+    return {"run_dir": run_dir, **fit(lambda x, y: {"loss": step(x, y)}, iter(distribute_dataset(strategy, ds)), manager=manager,
         counter=ckpt.step, unit=1, total_steps=args.num_steps, epoch_size=args.epoch_size, lr=lr, lr_at=lr_at,
         log_dir=str(args.logs_dir).rstrip("/") + f"/{run_dir.name if run_dir else 'worker'}", strategy=strategy,
-        title=lambda done: f"{what} step {done}/{args.num_steps}")
+        title=lambda done: f"{what} step {done}/{args.num_steps}")}
 
 
 def _checkpoint(base, head, optimizer, strategy) -> tf.train.Checkpoint:
@@ -64,7 +64,7 @@ def make_base_step(base, head, optimizer, weight_decay: float, strategy=None):
     return tf.function(lambda x, y: sum_over_replicas(strategy, strategy.run(replica_step, (x, y))))
 
 
-def train_base(args) -> None:
+def train_base(args) -> dict:
     """Sphere net + AM-Softmax (CosFace margin) on identity folders, plain shuffled batches."""
     setup_logging()
     paths, labels, names = list_identities(args.data_dir)
@@ -100,9 +100,10 @@ def train_base(args) -> None:
                 yield order[start:start + args.batch_size]
 
     ds = image_dataset(paths, labels, shuffled(), flip=True, seed=args.seed)
-    _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lambda k: args.learning_rate,
-         "train_base")
+    result = _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lambda k: args.learning_rate,
+                  "train_base")
     log.info("base checkpoints in %s", run_dir)
+    return result
 
 
 def make_head_step(base, head, optimizer, strategy=None):
@@ -128,7 +129,7 @@ def make_head_step(base, head, optimizer, strategy=None):
     return tf.function(lambda x, y: sum_over_replicas(strategy, strategy.run(replica_step, (x, y))))
 
 
-def train_uncertainty(args) -> None:
+def train_uncertainty(args) -> dict:
     """The uncertainty head with the MLS loss on class-balanced batches; the base stays frozen."""
     setup_logging()
     based_on, base_prefix = base_config(args.base_model)
@@ -155,8 +156,9 @@ def train_uncertainty(args) -> None:
     def lr_at(k):  # 'step' strategy: lr until --lr_drop_step (0-based step), then the lower one
         return args.learning_rate if k < args.lr_drop_step else args.learning_rate_after_drop
 
-    _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lr_at, "train")
+    result = _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lr_at, "train")
     log.info("PFE checkpoints (base + uncertainty head) in %s", run_dir)
+    return result
 
 
 def restore_pfe(ckpt_path: str, use_ema: bool = False):

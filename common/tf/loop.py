@@ -66,7 +66,7 @@ def resume(checkpoint: tf.train.Checkpoint, counter: tf.Variable, run_dir: Path 
 def fit(step: Callable, batches: Iterator, *, manager: CheckpointWriter, counter: tf.Variable, unit: int,
         total_steps: int, epoch_size: int, lr: tf.Variable, lr_at: Callable[[int], float], log_dir: str,
         strategy, title: Callable[[int], str], tags: dict[str, str] | None = None,
-        evaluate: Callable[[int], tuple[dict[str, float], str]] | None = None) -> None:
+        evaluate: Callable[[int], tuple[dict[str, float], str]] | None = None) -> dict:
     """Run ``step`` from ``counter·unit`` steps done to ``total_steps``, in epochs of ``epoch_size``
     steps (the last may be shorter), with a checkpoint after each.
 
@@ -76,10 +76,12 @@ def fit(step: Callable, batches: Iterator, *, manager: CheckpointWriter, counter
     ``lr_at(global_step)`` sets the learning rate before each step. ``evaluate(counter)`` runs after
     each epoch, before its checkpoint, and returns scalars for TensorBoard and text for the line.
     ``title(steps_done)`` starts the line (``Epoch 3/12``, ``step 2000/3000``).
+    Returns the figures of the last epoch run: steps done, checkpoint, epoch means, eval scalars.
     """
     tags = tags or {}
     writer = summary_writer(log_dir, strategy)
     done = int(counter.numpy()) * unit
+    result = {"steps": done, "checkpoint": manager.latest_checkpoint}
     if done >= total_steps:
         log.info("%s already holds %s; nothing to do", manager.directory, title(done))
     while done < total_steps:
@@ -113,4 +115,7 @@ def fit(step: Callable, batches: Iterator, *, manager: CheckpointWriter, counter
                 tf.summary.scalar(name, v)
         line = "  ".join(f"{name} {v:.4f}" for name, v in means.items())
         log.info("%s  %s  lr %g  %.3f s/step%s  (%s)", title(done), line, rate, seconds, text, path)
+        result = {"steps": done, "checkpoint": path, **means, **scalars, "learning_rate": rate,
+                  "seconds_per_step": seconds}
     writer.flush()
+    return result

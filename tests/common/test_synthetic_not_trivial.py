@@ -1,55 +1,43 @@
-"""The synthetic SFEW task is not trivial: raw-pixel logistic regression stays well below a CNN.
+"""The synthetic SFEW task is learnable but not trivial, checked cheaply with a linear model.
 
-Measured at seed 0 (100 train / 20 val images per class, 64x64, val people unseen in training):
-logistic regression 0.22, a 4-block CNN after 15 epochs 0.46. The test pins a margin of 0.15.
+On clean renders (no pose, light, noise or blur) the expressions sit at fixed pixels, and a
+ridge classifier on raw pixels of people it never saw reaches about 0.41 (seed 0, 60 train /
+15 val faces per class at 48x48; chance 0.143). At the default nuisance the same model falls to
+about 0.25: telling the classes apart takes a model that copes with pose and light, which is
+what the CovPoolFER training test and demo show a CNN doing. The test pins both margins.
 """
 
 import numpy as np
-import pytest
-from PIL import Image
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import RidgeClassifier
 
 from common import synthetic
 from common.images import class_folders, list_images, load_rgb
 
-tf = pytest.importorskip("tensorflow")
-pytestmark = [pytest.mark.tf, pytest.mark.slow]
-
-SIZE = 64
+CHANCE = 1 / 7
 
 
-def _load(root):
+def _pixels(root):
     x, y = [], []
     for label, folder in enumerate(class_folders(root)):
         for f in list_images(folder):
-            x.append(np.asarray(Image.fromarray(load_rgb(f)).resize((SIZE, SIZE), Image.BILINEAR)))
+            x.append(load_rgb(f).reshape(-1) / 255)
             y.append(label)
-    return np.array(x, np.float32) / 255, np.array(y)
+    return np.array(x, np.float32), np.array(y)
 
 
-def test_cnn_beats_linear_model_on_pixels(tmp_path):
-    root = synthetic.make_sfew(tmp_path / "SFEW_100", train_per_class=100, val_per_class=20, seed=0)
-    xtr, ytr = _load(root / "Train")
-    xva, yva = _load(root / "val")
-    linear = LogisticRegression(max_iter=2000, C=0.01).fit(xtr.reshape(len(xtr), -1), ytr)
-    linear_acc = linear.score(xva.reshape(len(xva), -1), yva)
+def _linear_val_accuracy(root) -> float:
+    (xtr, ytr), (xva, yva) = _pixels(root / "Train"), _pixels(root / "val")
+    return RidgeClassifier(alpha=10).fit(xtr, ytr).score(xva, yva)
 
-    tf.keras.utils.set_random_seed(0)
-    tf.config.experimental.enable_op_determinism()
-    layers = tf.keras.layers
 
-    def block(c):
-        return [layers.Conv2D(c, 3, padding="same", use_bias=False), layers.BatchNormalization(),
-                layers.ReLU()]
+def test_expressions_are_in_the_pixels_and_nuisance_hides_them_from_a_linear_model(tmp_path):
+    def accuracy(nuisance):
+        root = synthetic.make_sfew(tmp_path / f"n{nuisance}", train_per_class=60, val_per_class=15, size=48,
+                                   seed=0, nuisance=nuisance)
+        return _linear_val_accuracy(root)
 
-    cnn = tf.keras.Sequential([tf.keras.Input((SIZE, SIZE, 3)), *block(32), layers.MaxPool2D(),
-                               *block(64), layers.MaxPool2D(), *block(64), layers.MaxPool2D(),
-                               *block(128), layers.GlobalMaxPool2D(), layers.Dense(7)])
-    cnn.compile(tf.keras.optimizers.Adam(1e-3),
-                tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    xtr, ytr = np.concatenate([xtr, xtr[:, :, ::-1]]), np.concatenate([ytr, ytr])  # flips
-    cnn.fit(xtr, ytr, epochs=15, batch_size=32, verbose=0)
-    cnn_acc = cnn.evaluate(xva, yva, verbose=0)[1]
-    print(f"synthetic SFEW: logistic regression {linear_acc:.3f}, CNN {cnn_acc:.3f}")
-    assert linear_acc < 0.35
-    assert cnn_acc - linear_acc >= 0.15
+    clean, default = accuracy(0.0), accuracy(1.0)
+    print(f"ridge on raw pixels, unseen people: clean {clean:.3f}, default nuisance {default:.3f}")
+    assert clean >= CHANCE + 0.2          # a real signal: the expressions change the face
+    assert default < 0.35                 # not solvable by a linear model on pixels
+    assert clean - default >= 0.1         # and it is the nuisance that makes it hard

@@ -124,19 +124,17 @@ def test_frozen_graph_bins_and_om_accuracy(runs, tmp_path, capsys):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     capsys.readouterr()
-    om_output_inf.main(["--om_output", str(tmp_path / "output_bin"), "--image_list", str(tmp_path / "list.txt"),
-                        "--pairs_file", str(pairs)])
+    om = om_output_inf.main(["--om_output", str(tmp_path / "output_bin"), "--image_list", str(tmp_path / "list.txt"),
+                             "--pairs_file", str(pairs)])
     printed = capsys.readouterr().out
-    # The same two lines as eval_lfw prints from the checkpoint.
     from pfe import eval_lfw
 
-    eval_lfw.main(["--ckpt_path", str(pfe_run), "--lfw_dir", str(lfw_dir), "--pairs_file", str(pairs)])
-    from_ckpt = capsys.readouterr().out
-    for line in printed.strip().splitlines():
-        name = line.split(" accuracy")[0]
-        om_acc = float(line.split("accuracy: ")[1].split()[0])
-        ckpt_acc = float(next(x for x in from_ckpt.splitlines() if x.startswith(name)).split("accuracy: ")[1].split()[0])
-        assert abs(om_acc - ckpt_acc) <= 0.05, (line, from_ckpt)
+    ckpt = eval_lfw.main(["--ckpt_path", str(pfe_run), "--lfw_dir", str(lfw_dir), "--pairs_file", str(pairs)])
+    for name, line in (("cosine", "Euclidean (cosine) accuracy"), ("MLS", "MLS accuracy")):
+        # What the stage returns is what it printed, and the om run scores as the checkpoint does.
+        assert f"{line}: {om[name]:.5f} threshold: {om[name + '_threshold']:.5f}" in printed
+        assert abs(om[name] - ckpt[name]) <= 0.05, (name, om, ckpt)
+    assert om["pairs"] == ckpt["pairs"] > 0
 
 
 def _hand_made(tmp_path, n_images=4):
