@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.cli import StageError, parser
+from common.cli import StageError, output_file, parser
 
 
 def build_argv(model: str, output: str, soc_version: str = "Ascend310", input_shape: str | None = None,
@@ -142,7 +142,7 @@ def build_parser(prog: str = "atc", model: str | None = None, output: str | None
     p = parser(prog, __doc__.strip().splitlines()[0])
     p.add_argument("--model", required=model is None, default=model, help="frozen TensorFlow graph (.pb)")
     p.add_argument("--framework", type=int, default=3, choices=[3], help="3 = TensorFlow")
-    p.add_argument("--output", required=output is None, default=output, help="output path without .om")
+    p.add_argument("--output", type=output_file, required=output is None, default=output, help="output path without .om")
     p.add_argument("--soc_version", default="Ascend310")
     p.add_argument("--input_shape", default=None, help='e.g. "inputImage:128,100,100,3"')
     p.add_argument("--out_nodes", default=None, help='e.g. "mu:0;sigma_sq:0" (sets output order)')

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.cli import output_file
+
 
 def reset_peak_rss() -> bool:
     """Resets the process's peak resident size (Linux: "5" to clear_refs); False where it can't."""
@@ -113,7 +115,7 @@ def stage_main(prog: str, doc: str, rows, argv=None) -> dict:
 
     p = parser(prog, doc.strip().splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats; the batch sizes stay the original's")
-    p.add_argument("--json", help="also write the rows (and the framework's matmul rate) to this file")
+    p.add_argument("--json", type=output_file, help="also write the rows (and the framework's matmul rate) to this file")
     a = p.parse_args(argv)
     result = rows(a.quick)
     print(f"{result['framework']} float32 matmul on {result['device']}: {result['matmul_gflops']:.1f} GFLOP/s")

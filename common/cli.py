@@ -4,7 +4,9 @@ Every stage module exposes ``main(argv=None)``: it prints its figures and return
 or a small dataclass: accuracies, timings, paths written), so that a caller such as ``demo``
 uses what the stage measured instead of measuring again. The same function runs whether the
 user types ``covpoolfer STAGE``, ``python -m covpoolfer.STAGE`` or ``python covpoolfer/STAGE.py``.
-Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage error (argparse).
+Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage error (argparse),
+130/143 interrupted (SIGINT/SIGTERM). No traceback reaches the user unless ``FACEZOO_DEBUG=1``
+is set or ``<package> --debug STAGE`` is typed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -27,21 +30,74 @@ class StageError(Exception):
     """A failure the user can act on; printed as one line, exit status 1."""
 
 
-def run(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None) -> int:
-    """Call a stage's ``main`` and turn StageError/OSError into one line and exit status 1.
+DEBUG_ENV = "FACEZOO_DEBUG"
 
-    A returned int is the exit status; any other return (the stage's figures) means success."""
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the process was so that ``finally`` blocks and atomic writes unwind."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def os_error_line(err: OSError) -> str:
+    """One line for a failed file operation: the path, what was expected, what was found."""
+    where = err.filename if err.filename is not None else "a file"
+    if isinstance(err, FileNotFoundError):
+        return f"{where}: file not found"
+    if isinstance(err, PermissionError):
+        return f"{where}: expected a readable/writable path, found permission denied"
+    if isinstance(err, NotADirectoryError):
+        return f"{where}: expected a folder, found a file on the path"
+    if isinstance(err, IsADirectoryError):
+        return f"{where}: expected a file, found a folder"
+    if isinstance(err, FileExistsError):
+        return f"{where}: expected a new path, found an existing file"
+    if err.errno == 28:
+        return f"{where}: no space left on the device"
+    if err.errno == 40:
+        return f"{where}: expected a file, found a symbolic link loop"
+    return f"{where}: {err.strerror or err}"
+
+
+def run(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | None = None) -> int:
+    """Call a stage's ``main``; every failure becomes one line on stderr and a non-zero status.
+
+    A returned int is the exit status; any other return (the stage's figures) means success.
+    StageError and OSError are the expected failures; anything else is reported as unexpected
+    in one line too, with its traceback only when debugging (``FACEZOO_DEBUG=1``)."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = main(argv)
     except StageError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_FAILURE
-    except FileNotFoundError as err:
-        print(f"error: {err.filename}: file not found", file=sys.stderr)
+    except OSError as err:
+        if debugging():
+            raise
+        print(f"error: {os_error_line(err)}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("error: interrupted (SIGTERM)", file=sys.stderr)
+        return 143
+    except Exception as err:
+        if debugging():
+            raise
+        first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")[:300]
+        print(f"error: unexpected {type(err).__name__}: {first or 'no message'} "
+              f"(set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
     return code if isinstance(code, int) else EXIT_OK
 
 
@@ -51,9 +107,13 @@ def dispatch(package: str, stages: dict[str, str], argv: Sequence[str] | None = 
     ``stages`` maps stage names to full module names (``{"ckpt2pb": "covpoolfer.ckpt2pb"}``).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "--debug":  # `<package> --debug STAGE ...`: tracebacks shown
+        os.environ[DEBUG_ENV] = "1"
+        argv = argv[1:]
     if not argv or argv[0] in ("-h", "--help"):
         width = max(len(s) for s in stages)
-        print(f"usage: {package} STAGE [options]   ({package} STAGE --help for a stage's flags)\n")
+        print(f"usage: {package} [--debug] STAGE [options]   ({package} STAGE --help for a stage's flags; "
+              f"--debug shows tracebacks)\n")
         print("stages:")
         for stage, module in stages.items():
             doc = _first_doc_line(module)
@@ -89,6 +149,77 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {value}")
     return value
+
+
+def _writable_place(path: Path) -> None:
+    """The nearest existing folder on ``path``'s way must be a writable folder, not a file."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(f"{path}: expected a path inside folders, found the file {parent}")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise argparse.ArgumentTypeError(f"{path}: expected a writable folder, found {parent} read-only")
+            return
+
+
+def output_dir(text: str) -> str:
+    """An argparse type for a folder a stage writes into: not a file, nothing in its way, writable."""
+    path = Path(text)
+    if path.exists():
+        if not path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: expected a folder to write into, found a file")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(f"{text}: expected a writable folder, found it read-only")
+        return text
+    _writable_place(path)
+    return text
+
+
+def output_file(text: str) -> str:
+    """An argparse type for a file a stage writes: not a folder, its folder writable."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: expected a file to write, found a folder")
+    if path.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: expected a writable folder, found {path.parent} read-only")
+    _writable_place(path)
+    return text
+
+
+def add_overwrite(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help=f"replace {what} left in the output folder by an earlier run (without it a "
+                        f"non-empty output folder is refused, so old and new files never mix)")
+
+
+@contextmanager
+def staged_dir(target: str | os.PathLike, overwrite: bool, owned: Sequence[str] = ("*",)):
+    """Yield an empty temporary folder beside ``target``; on success move its files into ``target``.
+
+    Nothing is half-written: a failure removes the temporary folder and leaves ``target`` as it
+    was. Files of an earlier run in ``target`` that match ``owned`` (glob patterns) are refused
+    unless ``overwrite``, which removes them first, so old and new outputs never mix."""
+    import shutil
+
+    target = Path(target)
+    old = sorted({p for pattern in owned for p in target.glob(pattern) if p.is_file()}) if target.is_dir() else []
+    if old and not overwrite:
+        raise StageError(f"{target}: expected an empty output folder, found {len(old)} file(s) of an earlier "
+                         f"run (e.g. {old[0].name}); pass --overwrite to replace them")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        yield tmp
+        for p in old:
+            p.unlink()
+        target.mkdir(exist_ok=True)
+        for p in sorted(tmp.rglob("*")):
+            if p.is_file():
+                dest = target / p.relative_to(tmp)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(p, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def parser(prog: str, description: str | None) -> argparse.ArgumentParser:
@@ -153,7 +284,7 @@ def add_convert_args(p: argparse.ArgumentParser, checkpoint: str) -> None:
     p.add_argument("--ckpt_path", required=True,
                    help=f"the original checkpoint: its folder (a `checkpoint` file naming other paths is fine) "
                         f"or the {checkpoint} prefix")
-    p.add_argument("--output_dir", required=True, help="the run folder to write")
+    p.add_argument("--output_dir", type=output_dir, required=True, help="the run folder to write")
     p.add_argument("--use_ema", action="store_true", help="take the ExponentialMovingAverage shadows as weights")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --output_dir")
 

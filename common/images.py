@@ -29,6 +29,10 @@ def decode_rgb(data: bytes, name: str = "<bytes>", size: tuple[int, int] | None 
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()  # forces a full decode, so truncated files fail here
+            if img.mode in ("I;16", "I;16L", "I;16B", "I"):
+                # 16-bit grayscale: Pillow's convert("RGB") clips at 255 (all white); scale instead.
+                wide = np.asarray(img, dtype=np.float64)
+                img = Image.fromarray(np.clip(np.round(wide / 257.0), 0, 255).astype(np.uint8), "L")
             if img.mode != "RGB":
                 # Grayscale, palette, CMYK and RGBA all become RGB (alpha is dropped).
                 img = img.convert("RGB")
@@ -58,10 +62,16 @@ def load_rgb(path: str | os.PathLike, size: tuple[int, int] | None = None,
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
-    """Image files directly inside ``folder``, sorted by name; hidden files are ignored."""
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and not p.name.startswith(".")
-                  and p.suffix.lower() in IMAGE_SUFFIXES)
+    """Image files directly inside ``folder``, sorted by name; hidden files are ignored. An image
+    name that is not a readable file (a broken or looping link) is an error, not skipped."""
+    out = []
+    for p in Path(folder).iterdir():
+        if p.name.startswith(".") or p.suffix.lower() not in IMAGE_SUFFIXES or p.is_dir():
+            continue
+        if not p.is_file():
+            raise ImageError(f"{p}: expected an image file, found a broken or looping symbolic link")
+        out.append(p)
+    return sorted(out)
 
 
 def class_folders(root: str | os.PathLike) -> list[Path]:

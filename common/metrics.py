@@ -10,6 +10,7 @@ Two published LFW 10-fold protocols are kept apart because their numbers differ 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def verify_insightface(emb1, emb2, issame, nrof_folds: int = 10,
     issame = np.asarray(issame, dtype=bool)
     _check_pairs(dist, issame)
     best, accs = [], []
-    for train, test in KFold(n_splits=nrof_folds, shuffle=False).split(dist):
+    for train, test in KFold(n_splits=_fold_count(len(dist), nrof_folds), shuffle=False).split(dist):
         train_acc = [np.mean((dist[train] < t) == issame[train]) for t in thresholds]
         t = thresholds[int(np.argmax(train_acc))]  # first maximum wins, as in the original
         best.append(t)
@@ -136,7 +137,7 @@ def verify_pfe(scores, issame, folds=None, nrof_folds: int = 10) -> Verification
     _check_pairs(scores, issame)
     if folds is None:
         folds = np.zeros(len(scores), int)
-        for k, (_, test) in enumerate(KFold(n_splits=nrof_folds, shuffle=False).split(scores)):
+        for k, (_, test) in enumerate(KFold(n_splits=_fold_count(len(scores), nrof_folds), shuffle=False).split(scores)):
             folds[test] = k
     folds = np.asarray(folds)
     best, accs = [], []
@@ -147,6 +148,16 @@ def verify_pfe(scores, issame, folds=None, nrof_folds: int = 10) -> Verification
         accs.append(np.mean((scores[test] >= t) == issame[test]))
     accs = np.array(accs)
     return VerificationResult(float(accs.mean()), float(accs.std()), np.array(best), accs)
+
+
+def _fold_count(pairs: int, folds: int) -> int:
+    """Folds for ``pairs`` pairs: as asked, or one pair per fold for a set smaller than that."""
+    if pairs < 2:
+        raise StageError(f"verification: expected at least 2 pairs for cross-validation, found {pairs}")
+    if pairs < folds:
+        print(f"warning: verification: {pairs} pairs, fewer than {folds} folds; using {pairs} folds", file=sys.stderr)
+        return pairs
+    return folds
 
 
 def _check_pairs(scores: np.ndarray, issame: np.ndarray) -> None:

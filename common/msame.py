@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from common.backends import Backend, load_backend
-from common.cli import StageError, parser
+from common.cli import StageError, output_dir, parser
 from common.cpu_tuning import use_onednn_in_tensorflow
 from common.modelspec import ModelSpec, TensorSpec
 
@@ -162,76 +162,89 @@ def run_portable(model: str, inputs: list[str], output: str, outfmt: str = "BIN"
     while ts_dir.exists():  # two runs within one microsecond/second: never mix outputs
         time.sleep(0.001 if timestamp == "current" else 1.0)
         ts_dir = out_root / msame_timestamp(style=timestamp)
-    ts_dir.mkdir()
-    echo("[INFO] create model output success")
-    echo(f"{output}/{ts_dir.name}")
+    # Outputs go to a hidden folder renamed at the end: a failed run leaves no partial folder.
+    partial = out_root / f".{ts_dir.name}.partial"
+    partial.mkdir()
+    try:
+        echo("[INFO] create model output success")
+        echo(f"{output}/{ts_dir.name}")
 
-    result = MsameResult(ts_dir, runtime=backend.name)
-    n_in = len(spec.inputs)
-    directory_mode = bool(inputs) and ".bin" not in inputs[0]
-    if inputs and len(inputs) != n_in:
-        raise StageError(f"--input: the model has {n_in} input(s) {[t.name for t in spec.inputs]}, "
-                         f"found {len(inputs)} item(s)")
+        result = MsameResult(ts_dir, runtime=backend.name)
+        n_in = len(spec.inputs)
+        directory_mode = bool(inputs) and ".bin" not in inputs[0]
+        if inputs and len(inputs) != n_in:
+            raise StageError(f"--input: the model has {n_in} input(s) {[t.name for t in spec.inputs]}, "
+                             f"found {len(inputs)} item(s)")
 
-    def execute(arrays):
-        start = time.perf_counter()
-        outs = backend(arrays)
-        ms = (time.perf_counter() - start) * 1000.0
-        echo("[INFO] model execute success")
-        echo(f"Inference time: {_g(ms)}ms")
-        result.times_ms.append(ms)
-        return _cast_outputs(outs, spec, output_dtypes or [])
+        warned = []
 
-    if directory_mode:
-        dirs = [Path(d) for d in inputs]
-        for d in dirs:
-            if not d.is_dir():
-                raise StageError(f"{d}: expected a folder of .bin files or a file ending in '.bin', "
-                                 f"found {'a file' if d.exists() else 'nothing'}")
-        names = sorted(n for n in os.listdir(dirs[0]) if not n.startswith("."))
-        if not names:
-            raise StageError(f"{dirs[0]}: expected .bin input files, found an empty folder")
-        for name in names:
-            if "." not in name or not (dirs[0] / name).is_file():
-                raise StageError(f"{dirs[0] / name}: expected a '<stem>.bin' file, found "
-                                 f"{'a folder' if (dirs[0] / name).is_dir() else 'a name without extension'}")
-        for name in names:
-            paths = [d / name for d in dirs]
-            for p in paths:
-                echo(f"[INFO] start to process file:{p}")
-            arrays = [_read_input(p, t) for p, t in zip(paths, spec.inputs, strict=True)]
-            outs = execute(arrays)
-            stem = name[:name.rfind(".")]
-            for k, out in enumerate(outs):
-                write_output(ts_dir / f"{stem}_output_{k}.{'txt' if txt else 'bin'}", out, txt)
-            echo("[INFO] output data success")
-        echo(f"Inference average time : {result.average_ms:.2f} ms")
-        if len(result.times_ms) > 1:
-            echo(f"Inference average time without first time: {result.average_without_first_ms:.2f} ms")
-    else:
-        if inputs:
-            arrays = []
-            for p, t in zip(inputs, spec.inputs, strict=True):
-                echo(f"[INFO] start to process file:{p}")
-                arrays.append(_read_input(Path(p), t))
+        def execute(arrays, names=("the inputs",)):
+            for a, name in zip(arrays, names, strict=False):
+                if not warned and np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
+                    echo(f"[WARN] {name}: expected finite numbers, found NaN or inf (the outputs are unreliable)")
+                    warned.append(name)
+            start = time.perf_counter()
+            outs = backend(arrays)
+            ms = (time.perf_counter() - start) * 1000.0
+            echo("[INFO] model execute success")
+            echo(f"Inference time: {_g(ms)}ms")
+            result.times_ms.append(ms)
+            return _cast_outputs(outs, spec, output_dtypes or [])
+
+        if directory_mode:
+            dirs = [Path(d) for d in inputs]
+            for d in dirs:
+                if not d.is_dir():
+                    raise StageError(f"{d}: expected a folder of .bin files or a file ending in '.bin', "
+                                     f"found {'a file' if d.exists() else 'nothing'}")
+            names = sorted(n for n in os.listdir(dirs[0]) if not n.startswith("."))
+            if not names:
+                raise StageError(f"{dirs[0]}: expected .bin input files, found an empty folder")
+            for name in names:
+                if "." not in name or not (dirs[0] / name).is_file():
+                    raise StageError(f"{dirs[0] / name}: expected a '<stem>.bin' file, found "
+                                     f"{'a folder' if (dirs[0] / name).is_dir() else 'a name without extension'}")
+            for name in names:
+                paths = [d / name for d in dirs]
+                for p in paths:
+                    echo(f"[INFO] start to process file:{p}")
+                arrays = [_read_input(p, t) for p, t in zip(paths, spec.inputs, strict=True)]
+                outs = execute(arrays, [str(p) for p in paths])
+                stem = name[:name.rfind(".")]
+                for k, out in enumerate(outs):
+                    write_output(partial / f"{stem}_output_{k}.{'txt' if txt else 'bin'}", out, txt)
+                echo("[INFO] output data success")
+            echo(f"Inference average time : {result.average_ms:.2f} ms")
+            if len(result.times_ms) > 1:
+                echo(f"Inference average time without first time: {result.average_without_first_ms:.2f} ms")
         else:
-            arrays = [np.zeros([d if d not in (None, -1) else 1 for d in t.shape], t.np_dtype)
-                      for t in spec.inputs]
-        for _ in range(loop):
-            outs = execute(arrays)
-        stem = model_stem(model)
-        for k, out in enumerate(outs):
-            write_output(ts_dir / f"{stem}_output_{k}.{'txt' if txt else 'bin'}", out, txt)
-        echo("[INFO] output data success")
-        echo(f"Inference average time: {result.average_ms:f} ms")
-        if loop > 1:
-            echo(f"Inference average time without first time: {result.average_without_first_ms:f} ms")
-    result.batch = int(arrays[0].shape[0]) if arrays and arrays[0].ndim else 1
-    per_image = (result.average_without_first_ms if len(result.times_ms) > 1 else result.average_ms)
-    echo(f"Inference average time per image : {per_image / max(result.batch, 1):.4f} ms "
-         f"(batch {result.batch}, {1000.0 * result.batch / per_image:.1f} images/s)")
-    echo("[INFO] unload model success")
-    echo("[INFO] Execute sample success")
+            if inputs:
+                arrays = []
+                for p, t in zip(inputs, spec.inputs, strict=True):
+                    echo(f"[INFO] start to process file:{p}")
+                    arrays.append(_read_input(Path(p), t))
+            else:
+                arrays = [np.zeros([d if d not in (None, -1) else 1 for d in t.shape], t.np_dtype)
+                          for t in spec.inputs]
+            for _ in range(loop):
+                outs = execute(arrays, inputs or ["zeros"])
+            stem = model_stem(model)
+            for k, out in enumerate(outs):
+                write_output(partial / f"{stem}_output_{k}.{'txt' if txt else 'bin'}", out, txt)
+            echo("[INFO] output data success")
+            echo(f"Inference average time: {result.average_ms:f} ms")
+            if loop > 1:
+                echo(f"Inference average time without first time: {result.average_without_first_ms:f} ms")
+        result.batch = int(arrays[0].shape[0]) if arrays and arrays[0].ndim else 1
+        per_image = (result.average_without_first_ms if len(result.times_ms) > 1 else result.average_ms)
+        echo(f"Inference average time per image : {per_image / max(result.batch, 1):.4f} ms "
+             f"(batch {result.batch}, {1000.0 * result.batch / per_image:.1f} images/s)")
+        echo("[INFO] unload model success")
+        echo("[INFO] Execute sample success")
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    os.replace(partial, ts_dir)
     return result
 
 
@@ -280,10 +293,18 @@ def resolve_output_dir(path: str | os.PathLike) -> Path:
     out = Path(path)
     if not out.is_dir():
         raise StageError(f"{out}: expected an msame output folder, found nothing")
-    subdirs = [d for d in out.iterdir() if d.is_dir()]
+    subdirs = [d for d in out.iterdir() if d.is_dir() and not d.name.startswith(".")]
     if not any(out.glob("*_output_*")) and len(subdirs) == 1:
         return subdirs[0]
     return out
+
+
+def check_no_extra_outputs(out: Path, expected: set[str], what: str) -> None:
+    """Outputs beyond the ones a scorer reads mean the folder mixes runs or lists: refuse it."""
+    extra = sorted(p.name for p in out.glob("*_output_*") if p.name not in expected)
+    if extra:
+        raise StageError(f"{out}: expected only the msame outputs of {what}, found {len(extra)} more "
+                         f"(e.g. {extra[0]}); is it another run's folder, or another list's?")
 
 
 def build_parser(prog: str = "msame", model: str | None = None, **defaults):
@@ -293,7 +314,7 @@ def build_parser(prog: str = "msame", model: str | None = None, **defaults):
                    help=".om (real msame), .pb or .onnx (portable)")
     p.add_argument("--input", default="", help="comma-separated .bin files (file mode) or folders "
                    "(directory mode); omitted: all-zero inputs")
-    p.add_argument("--output", default="./output", help="root folder; one timestamp folder per run")
+    p.add_argument("--output", type=output_dir, default="./output", help="root folder; one timestamp folder per run")
     p.add_argument("--outfmt", default="BIN", help="TXT (exactly) for text, anything else for raw bytes")
     p.add_argument("--loop", type=int, default=1, help="executions in file mode (1..100)")
     p.add_argument("--device", type=int, default=0,

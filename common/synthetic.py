@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from common import facegen, recordio, tfrecord
-from common.cli import StageError, parser, positive_int, progress, write_bytes_atomic
+from common.cli import StageError, parser, positive_int, progress, staged_dir, write_bytes_atomic
 from common.metrics import write_pairs
 
 SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
@@ -156,6 +156,8 @@ def _identity_expression(seed, layout, i, k) -> str:
 def make_lfw_bin(out, pairs_per_fold=10, folds=10, identities=60, size=112, seed=0) -> Path:
     """insightface verification ``.bin``: pickle of (list of 2N JPEG bytes, list of N issame)."""
     out = Path(out)
+    if identities < 2 * folds:
+        raise StageError(f"lfw_bin: expected at least {2 * folds} identities for {folds} folds, found {identities}")
     names = list(range(identities))
     rng = _rng(seed, "lfw_bin", 9)
     counts = {n: int(rng.integers(2, 6)) for n in names}
@@ -201,12 +203,14 @@ def make_ms1m(out, identities=30, images_per_identity=10, size=112, seed=0) -> P
 
 
 def make_casme2(out, subjects=8, clips_per_subject=7, frames_per_clip=6, height=170, width=140,
-                amplitude=0.45, seed=0) -> Path:
+                amplitude=0.45, seed=0, nuisance=0.4) -> Path:
     """``classification2/{train,valid,test}/<class>/subXX_EPYY_ZZ_reg_imgN.jpg``.
 
     Like the published project, frames are spread 6:2:2 at random over the splits (subjects
     leak across splits); the subject id in every file name lets ``annotate`` re-split by subject.
     Micro-expressions: the expression at ``amplitude`` of full strength, ramping over the clip.
+    ``nuisance`` scales each clip's pose, light, background and noise (CASME II is filmed in a lab:
+    0.4 by default, lower for a steadier setting).
     """
     out = Path(out) / "classification2"
     rng = _rng(seed, "casme2", 9)
@@ -223,7 +227,7 @@ def make_casme2(out, subjects=8, clips_per_subject=7, frames_per_clip=6, height=
         template = _CASME2_TEMPLATE.get(cls, cls)
         ident = facegen.sample_identity(_rng(seed, "casme2", 0, s))
         clip_rng = _rng(seed, "casme2", 1, s, c)
-        nuis = facegen.sample_nuisance(clip_rng, 0.4)        # lab conditions: one camera per clip
+        nuis = facegen.sample_nuisance(clip_rng, nuisance)   # lab conditions: one camera per clip
         nuis["seed"] = int(_rng(seed, "casme2", 2, s, c, f).integers(2**31))
         expr = facegen.sample_expression(_rng(seed, "casme2", 3, s, c), template, amplitude * ramp, 0.05)
         arr = facegen.render(ident, expr, nuis, height, width)
@@ -264,6 +268,10 @@ def make_preview(out, seed=0, per_row=7) -> Path:
 
 # ---------------------------------------------------------------------------- CLI
 
+# What a data layout run writes, and so what --overwrite replaces in --out.
+DATA_FILES = [f"**/*{suffix}" for suffix in (".png", ".jpg", ".txt", ".rec", ".idx", ".lst", ".tfrecords",
+                                                   ".json", ".bin")] + ["**/property"]
+
 
 def build_parser():
     p = parser("python -m common.synthetic", "Write embedded demo datasets in the real layouts.")
@@ -273,6 +281,8 @@ def build_parser():
         s = sub.add_parser(name, help=help_, formatter_class=p.formatter_class)
         s.add_argument("--out", required=True, help="output folder (file for lfw_bin/preview)")
         s.add_argument("--seed", type=int, default=0)
+        s.add_argument("--overwrite", action="store_true",
+                       help="replace the data of an earlier run in --out (without it a non-empty --out is refused)")
         return s
 
     s = add("sfew", "SFEW_100 expression folders (7 classes, 100x100 PNG)")
@@ -301,28 +311,35 @@ def build_parser():
     s.add_argument("--clips_per_subject", type=positive_int, default=7)
     s.add_argument("--frames_per_clip", type=positive_int, default=6)
     s.add_argument("--amplitude", type=float, default=0.45, help="expression strength (1 = a full expression)")
+    s.add_argument("--nuisance", type=float, default=0.4, help="pose/light/background/noise strength per clip")
     add("preview", "a PNG grid of samples per class and identity")
     return p
 
 
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
-    if a.layout == "sfew":
-        path = make_sfew(a.out, a.train_per_class, a.val_per_class, a.size, a.seed, a.identities, a.nuisance,
-                         a.amplitude)
-    elif a.layout == "casia":
-        path = make_casia(a.out, a.identities, a.images_per_identity, seed=a.seed)
-    elif a.layout == "lfw":
-        path = make_lfw(a.out, a.identities, a.pairs_per_fold, a.folds, seed=a.seed)
-    elif a.layout == "ms1m":
-        path = make_ms1m(a.out, a.identities, a.images_per_identity, seed=a.seed)
-    elif a.layout == "lfw_bin":
-        path = make_lfw_bin(a.out, a.pairs_per_fold, a.folds, a.identities, seed=a.seed)
-    elif a.layout == "casme2":
-        path = make_casme2(a.out, a.subjects, a.clips_per_subject, a.frames_per_clip, amplitude=a.amplitude,
-                           seed=a.seed)
+    if a.layout in ("lfw_bin", "preview"):  # one file, written atomically
+        if Path(a.out).is_dir():
+            raise StageError(f"{a.out}: expected a file to write, found a folder")
+        path = make_lfw_bin(a.out, a.pairs_per_fold, a.folds, a.identities, seed=a.seed) if a.layout == "lfw_bin" \
+            else make_preview(a.out, a.seed)
     else:
-        path = make_preview(a.out, a.seed)
+        if Path(a.out).is_file():
+            raise StageError(f"{a.out}: expected a folder to write into, found a file")
+        with staged_dir(a.out, a.overwrite, DATA_FILES) as tmp:
+            if a.layout == "sfew":
+                made = make_sfew(tmp, a.train_per_class, a.val_per_class, a.size, a.seed, a.identities, a.nuisance,
+                                 a.amplitude)
+            elif a.layout == "casia":
+                made = make_casia(tmp, a.identities, a.images_per_identity, seed=a.seed)
+            elif a.layout == "lfw":
+                made = make_lfw(tmp, a.identities, a.pairs_per_fold, a.folds, seed=a.seed)
+            elif a.layout == "ms1m":
+                made = make_ms1m(tmp, a.identities, a.images_per_identity, seed=a.seed)
+            else:
+                made = make_casme2(tmp, a.subjects, a.clips_per_subject, a.frames_per_clip, amplitude=a.amplitude,
+                                   seed=a.seed, nuisance=a.nuisance)
+        path = Path(a.out) / Path(made).relative_to(tmp)
     print(f"wrote {a.layout} to {path} (synthetic data, seed {a.seed})")
     return {"layout": a.layout, "path": path}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser, positive_int
+from common.cli import output_dir, parser, positive_int
 
 
 def serving(model, extra_outputs: bool = False):
@@ -34,7 +34,7 @@ def build_parser():
                         "(its folder or model-<run>.ckpt-<step> prefix)")
     p.add_argument("--use_ema", action="store_true",
                    help="original checkpoints: read the ExponentialMovingAverage shadows where present")
-    p.add_argument("--output_path", default="./", help="output folder")
+    p.add_argument("--output_path", type=output_dir, default="./", help="output folder")
     p.add_argument("--output_name", default="CovPoolFER.pb")
     p.add_argument("--batch_size", type=positive_int, default=128, help="fixed batch of the frozen graph")
     p.add_argument("--extra_outputs", action="store_true",

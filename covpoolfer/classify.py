@@ -62,6 +62,8 @@ def main(argv=None) -> dict:
     p.add_argument("--nrof_total", type=int, default=None,
                    help="images in the official split (SFEW val: 436); the rest count as chance")
     a = p.parse_args(argv)
+    if a.nrof_total is not None and a.nrof_total < 1:
+        raise StageError(f"--nrof_total: expected a whole number of at least 1, found {a.nrof_total}")
     from sklearn.preprocessing import normalize
     from sklearn.svm import SVC
 
@@ -81,6 +83,8 @@ def main(argv=None) -> dict:
     result = {"val_accuracy": acc, "val_images": len(yva), "train_images": len(ytr)}
     if a.nrof_total:
         n = len(yva)
+        if a.nrof_total < n:
+            raise StageError(f"--nrof_total: expected at least the {n} val images scored, found {a.nrof_total}")
         norm = acc * n / a.nrof_total + (1 / 7) * (a.nrof_total - n) / a.nrof_total
         print(f"counting {a.nrof_total - n} undetected faces as chance: {norm:.4f}")
         result["accuracy_over_total"] = norm

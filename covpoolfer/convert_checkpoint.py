@@ -13,9 +13,7 @@ import sys
 from pathlib import Path
 
 from common.cli import add_convert_args, parser
-
-# facenet's get_dataset sorts the class folders: the order the original Logits were trained in.
-SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
+from covpoolfer.models import SFEW_CLASSES
 
 
 def main(argv=None) -> dict:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import parser, positive_int
+from common.cli import output_dir, parser, positive_int
 from common.demo import run_stage, write_results
 
 # The Ascend port's README: om on Ascend 310, argmax head, raw pixels.
@@ -25,7 +25,7 @@ ORIGINAL = {"accuracy": 0.316, "ms_reported": 31.09}
 
 def build_parser():
     p = parser("covpoolfer demo", __doc__.strip().splitlines()[0])
-    p.add_argument("--workdir", default="demo_out/covpoolfer", help="folder for every artefact")
+    p.add_argument("--workdir", type=output_dir, default="demo_out/covpoolfer", help="folder for every artefact")
     p.add_argument("--train_per_class", type=int, default=100, help="synthetic training images per class")
     p.add_argument("--val_per_class", type=int, default=20, help="synthetic val images per class")
     p.add_argument("--identities", type=int, default=180, help="synthetic people (2/3 train, 1/3 val)")
@@ -57,7 +57,7 @@ def main(argv=None) -> dict:
     data = stage("synthetic SFEW_100", synthetic, [
         "sfew", "--out", str(work / "data" / "SFEW_100"), "--train_per_class", str(a.train_per_class),
         "--val_per_class", str(a.val_per_class), "--identities", str(a.identities), "--nuisance", str(a.nuisance),
-        "--amplitude", str(a.amplitude), "--seed", str(a.seed)])["path"]
+        "--amplitude", str(a.amplitude), "--seed", str(a.seed), "--overwrite"])["path"]
     trained = stage("train", train, [
         "--data_dir", str(data), "--models_base_dir", str(work / "models"), "--logs_base_dir", str(work / "logs"),
         # Short-run settings: Keras' Adam epsilon (the original 0.1 damps every step), BN
@@ -71,7 +71,7 @@ def main(argv=None) -> dict:
                                         "--batch_size", str(a.infer_batch)])
     bins = stage("pic2bin", pic2bin, ["--input_image_dir", str(data / "val"), "--output_bin_dir",
                                       str(work / "input_bin"), "--output_reference_file", str(work / "reference"),
-                                      "--batch_size", str(a.infer_batch)])
+                                      "--batch_size", str(a.infer_batch), "--overwrite"])
     portable = stage("atc", atc, [f"--model={frozen['path']}", f"--output={work / 'om' / 'CovPoolFER'}"]).artefact
     run = stage("msame", msame, ["--model", str(portable), "--input", str(bins["bin_dir"]),
                                  "--output", str(work / "msame_out"), "--outfmt", "TXT"])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser
+from common.cli import StageError, output_file, parser
 from covpoolfer.pic2bin import MANIFEST
 
 
@@ -102,7 +102,7 @@ def main(argv=None) -> Score:
                    help="msame timestamp folder, or the --output root holding just one")
     p.add_argument("--input_reference_out", required=True, help="pic2bin reference folder")
     p.add_argument("--verbose", action="store_true", help="print predicted/actual per batch")
-    p.add_argument("--plot", default=None, metavar="PNG", help="draw the confusion matrix here")
+    p.add_argument("--plot", type=output_file, default=None, metavar="PNG", help="draw the confusion matrix here")
     a = p.parse_args(argv)
     from common.metrics import format_confusion, plot_confusion
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import StageError, add_strategy_args, parser, positive_int
+from common.cli import StageError, add_strategy_args, output_dir, parser, positive_int
 from covpoolfer.models import MODEL_DEFS
 
 OPTIMIZERS = ("ADAGRAD", "ADADELTA", "ADAM", "RMSPROP", "MOM")
@@ -24,8 +24,8 @@ DATA_DIR = Path(__file__).parent / "data"
 
 def build_parser():
     p = parser("covpoolfer train", __doc__.strip().splitlines()[0])
-    p.add_argument("--logs_base_dir", default="logs/", help="TensorBoard logs (one folder per run)")
-    p.add_argument("--models_base_dir", default="models/", help="checkpoints (one folder per run)")
+    p.add_argument("--logs_base_dir", type=output_dir, default="logs/", help="TensorBoard logs (one folder per run)")
+    p.add_argument("--models_base_dir", type=output_dir, default="models/", help="checkpoints (one folder per run)")
     p.add_argument("--data_dir", required=True,
                    help="SFEW_100-style folder with Train/ (and val/), or a folder of class folders")
     p.add_argument("--val_dir", default=None, help="validation class folders (default: <data_dir>/val)")

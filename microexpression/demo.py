@@ -15,19 +15,20 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import parser, positive_int
+from common.cli import output_dir, parser, positive_int
 from common.demo import run_stage, write_results
 
 
 def build_parser():
     p = parser("microexpression demo", __doc__.strip().splitlines()[0])
-    p.add_argument("--workdir", default="demo_out/microexpression", help="folder for every artefact")
+    p.add_argument("--workdir", type=output_dir, default="demo_out/microexpression", help="folder for every artefact")
     p.add_argument("--subjects", type=positive_int, default=24)
     p.add_argument("--clips_per_subject", type=positive_int, default=7, help="clips per subject (7: one per class)")
     p.add_argument("--frames_per_clip", type=positive_int, default=2,
                    help="frames per clip (near-duplicates of each other)")
     p.add_argument("--amplitude", type=float, default=0.9,
                    help="expression strength of the synthetic frames (the data default 0.45 is subtler)")
+    p.add_argument("--nuisance", type=float, default=0.4, help="per-clip pose/light/background strength")
     p.add_argument("--epochs", type=positive_int, default=6)
     p.add_argument("--image_size", type=positive_int, default=64)
     p.add_argument("--batch_size", type=positive_int, default=16)
@@ -54,7 +55,8 @@ def main(argv=None) -> dict:
     root = stage("synthetic CASME II frames", synthetic, [
         "casme2", "--out", str(work / "data"), "--subjects", str(a.subjects), "--clips_per_subject",
         str(a.clips_per_subject), "--frames_per_clip", str(a.frames_per_clip), "--amplitude", str(a.amplitude),
-        "--seed", str(a.seed)])["path"]
+        "--nuisance", str(a.nuisance),
+        "--seed", str(a.seed), "--overwrite"])["path"]
     stage("annotate", annotate, ["--data_root", str(root), "--split", "subject", "--seed", str(a.seed)])
     size = f"[3,{a.image_size},{a.image_size}]"
     sets = ["--set", f"image_shape={size}", "--set", f"epochs={a.epochs}", "--set", f"batch_size={a.batch_size}",

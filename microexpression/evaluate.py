@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from common.cli import parser, positive_int
+from common.cli import output_file, parser, positive_int
 
 
 def predict_logits(model, dataset, batch_size: int = 32) -> np.ndarray:
@@ -40,7 +40,7 @@ def main(argv=None) -> dict:
     p.add_argument("--mode", default="test", choices=["test", "valid", "train"])
     p.add_argument("--batch_size", type=positive_int, default=32)
     p.add_argument("--random_eval_crop", action="store_true", help="original quirk: RandomCrop (not repeatable)")
-    p.add_argument("--plot", default=None, metavar="PNG", help="draw the confusion matrix here")
+    p.add_argument("--plot", type=output_file, default=None, metavar="PNG", help="draw the confusion matrix here")
     a = p.parse_args(argv)
     from common.metrics import format_confusion, plot_confusion
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser
+from common.cli import output_file, parser
 
 
 def main(argv=None) -> dict:
     p = parser("microexpression export", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="./output/MicroExpression", help="train's model_save_dir prefix")
-    p.add_argument("--output", default="infer/MicroExpression", help="output prefix")
+    p.add_argument("--output", type=output_file, default="infer/MicroExpression", help="output prefix")
     p.add_argument("--legacy", action="store_true", help="write .pdmodel (old IR) instead of .json")
     a = p.parse_args(argv)
     import paddle

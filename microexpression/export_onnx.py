@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, atomic_path, parser
+from common.cli import StageError, atomic_path, output_file, parser
 
 
 def convert(model_prefix: str, output: str | Path, opset_version: int = 11) -> Path:
@@ -34,7 +34,7 @@ def convert(model_prefix: str, output: str | Path, opset_version: int = 11) -> P
 def main(argv=None) -> dict:
     p = parser("microexpression onnx", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="infer/MicroExpression", help="export's prefix (.json/.pdmodel + .pdiparams)")
-    p.add_argument("--output", default="onnx/MicroExpression.onnx")
+    p.add_argument("--output", type=output_file, default="onnx/MicroExpression.onnx")
     p.add_argument("--opset_version", type=int, default=11)
     p.add_argument("--image_shape", default="3,224,224", help="C,H,W of the check batch")
     p.add_argument("--rtol", type=float, default=1e-4)

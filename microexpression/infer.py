@@ -19,6 +19,23 @@ from common.cli import StageError, parser, positive_int
 from microexpression import config as cfg
 
 
+def exported_image_shape(model: str, configured: list[int], explicit: bool) -> list[int]:
+    """The [C, H, W] the model was exported with (its `.spec.json`): the default for preprocessing,
+    and a different size asked for explicitly is refused (it would run and predict nonsense)."""
+    from common.backends import paddle_files
+    from common.modelspec import read_spec
+
+    prefix, _, _ = paddle_files(model)
+    spec_file = Path(prefix + ".spec.json")
+    if not spec_file.is_file():
+        return list(configured)
+    exported = [int(d) for d in read_spec(spec_file).inputs[0].shape[1:]]
+    if explicit and list(configured) != exported:
+        raise StageError(f"{spec_file}: the model was exported for image_shape {exported}, found {list(configured)} "
+                         f"from --config/--set; drop them or export again")
+    return exported
+
+
 def main(argv=None) -> dict:
     p = parser("microexpression infer", __doc__.strip().splitlines()[0])
     p.add_argument("--model", default="infer/MicroExpression", help="exported prefix")
@@ -33,6 +50,8 @@ def main(argv=None) -> dict:
     from microexpression.data import transforms
 
     config = cfg.load(a.config, a.set)
+    config["image_shape"] = exported_image_shape(a.model, config["image_shape"],
+                                                 a.config is not None or any(s.startswith("image_shape") for s in a.set))
     target = Path(a.images)
     files = list_images(target) if target.is_dir() else [target]
     if not files or not files[0].is_file():

@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common.cli import StageError, parser
+from common.cli import StageError, output_file, parser
 
 
 def add_flatten_xshape(src: Path, dst: Path) -> int:
@@ -51,7 +51,7 @@ def main(argv=None) -> dict:
     p = parser("microexpression lite", __doc__.strip().splitlines()[0])
     p.add_argument("--model_file", default="infer/MicroExpression.pdmodel", help="`export --legacy` graph")
     p.add_argument("--param_file", default="infer/MicroExpression.pdiparams")
-    p.add_argument("--optimize_out", default="infer/ResNet", help="output prefix (.nb is added)")
+    p.add_argument("--optimize_out", type=output_file, default="infer/ResNet", help="output prefix (.nb is added)")
     p.add_argument("--optimize_out_type", default="naive_buffer", choices=["naive_buffer", "protobuf"])
     p.add_argument("--valid_targets", default="arm", help="arm, or huawei_kirin_npu,arm for Kirin NPUs")
     a = p.parse_args(argv)

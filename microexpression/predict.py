@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import parser, positive_int
+from common.cli import output_file, parser, positive_int
 
 
 def draw_grid(images, titles, colours, path, columns: int = 4) -> None:
@@ -45,7 +45,7 @@ def main(argv=None) -> dict:
     p.add_argument("--mode", default="test", choices=["test", "valid", "train"])
     p.add_argument("--images", default=None, help="a folder of images to predict instead of a split")
     p.add_argument("--count", type=positive_int, default=12, help="images in the picture")
-    p.add_argument("--picture", default="predictions.png")
+    p.add_argument("--picture", type=output_file, default="predictions.png")
     a = p.parse_args(argv)
     from PIL import Image
 

@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from common.cli import parser, write_text_atomic
+from common.cli import output_dir, parser, write_text_atomic
 from microexpression import config as cfg
 from microexpression.models import ARCHS
 
@@ -29,8 +29,8 @@ def build_parser():
     p.add_argument("--data_root", default="classification2", help="folder with annotate's train/valid .txt")
     p.add_argument("--arch", default="resnet50", choices=ARCHS)
     p.add_argument("--pretrained", default=None, help="local ImageNet .pdparams (nothing is downloaded)")
-    p.add_argument("--save_dir", default="chk_points", help="per-epoch checkpoints")
-    p.add_argument("--log_dir", default="visualdl_log")
+    p.add_argument("--save_dir", type=output_dir, default="chk_points", help="per-epoch checkpoints")
+    p.add_argument("--log_dir", type=output_dir, default="visualdl_log")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --save_dir")
     p.add_argument("--num_workers", type=int, default=0,
                    help="DataLoader worker processes (0: decode in the training process, which keeps up "

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def om_accuracy(om_output, eval_dataset, dtype: str = "float16", embedding_size: int = 128):
     """The 10-fold verification result of the msame embeddings of every image of a .bin."""
     from common.binio import read_bin
-    from common.msame import resolve_output_dir
+    from common.msame import check_no_extra_outputs, resolve_output_dir
     from mobilefacenet.data import read_verification_bin
     from mobilefacenet.evaluate import verify
 
@@ -33,6 +33,7 @@ def om_accuracy(om_output, eval_dataset, dtype: str = "float16", embedding_size:
     if missing:
         raise StageError(f"{out}: expected <i>_output_0.bin for all {len(bins)} images of {eval_dataset}, "
                          f"missing {len(missing)} (first: {missing[0]}_output_0.bin)")
+    check_no_extra_outputs(out, {f"{i}_output_0.bin" for i in range(len(bins))}, f"{eval_dataset}'s {len(bins)} images")
     emb = np.stack([read_bin(out / f"{i}_output_0.bin", (embedding_size,), dtype) for i in range(len(bins))])
     return verify(emb.astype(np.float64), issame)
 

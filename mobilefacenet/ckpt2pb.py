@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser, positive_int
+from common.cli import output_dir, parser, positive_int
 
 
 def serving(model, float32_output: bool = False):
@@ -36,7 +36,7 @@ def main(argv=None) -> dict:
                         "checkpoint (its folder or the MobileFaceNet_TF.ckpt prefix)")
     p.add_argument("--use_ema", action="store_true",
                    help="original checkpoints: read the ExponentialMovingAverage shadows where present")
-    p.add_argument("--output_path", default="pb_model/", help="output folder")
+    p.add_argument("--output_path", type=output_dir, default="pb_model/", help="output folder")
     p.add_argument("--output_name", default="MobileFaceNet.pb")
     p.add_argument("--batch_size", type=positive_int, default=1, help="fixed batch of the frozen graph")
     p.add_argument("--float32_output", action="store_true", help="output `embeddings` float32, no fp16 cast")

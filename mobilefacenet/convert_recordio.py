@@ -16,13 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser, progress, write_text_atomic
+from common.cli import StageError, output_file, parser, progress, write_text_atomic
+
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # what insightface packs: JPEG, sometimes PNG
 
 
 def main(argv=None) -> dict:
     p = parser("mobilefacenet convert_recordio", __doc__.strip().splitlines()[0])
     p.add_argument("--data_dir", required=True, help="folder with train.rec and train.idx")
-    p.add_argument("--output", required=True, help="output .tfrecords file")
+    p.add_argument("--output", type=output_file, required=True, help="output .tfrecords file")
     p.add_argument("--no_shuffle", action="store_true", help="keep the .rec order (grouped by identity)")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
@@ -45,6 +47,9 @@ def main(argv=None) -> dict:
                 header, jpeg = recordio.unpack(reader.read_idx(int(key)))
                 if not jpeg:
                     raise StageError(f"{data / 'train.rec'}: record {key} has no image bytes")
+                if not jpeg.startswith(IMAGE_SIGNATURES):
+                    raise StageError(f"{data / 'train.rec'}: expected a JPEG or PNG payload in record {key}, found "
+                                     f"bytes starting {jpeg[:4].hex()}")
                 label = int(np.asarray(header.label).reshape(-1)[0])
                 labels.add(label)
                 yield tfrecord.encode_example({"image_raw": jpeg, "label": label})

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import parser, positive_int
+from common.cli import output_dir, parser, positive_int
 from common.demo import run_stage, write_results
 
 # The Ascend port's README (om on Ascend 310, batch 1) and the paper (MS1M, ArcFace).
@@ -24,7 +24,7 @@ ORIGINAL = {"om": 0.987, "paper": 0.9955}
 
 def build_parser():
     p = parser("mobilefacenet demo", __doc__.strip().splitlines()[0])
-    p.add_argument("--workdir", default="demo_out/mobilefacenet", help="folder for every artefact")
+    p.add_argument("--workdir", type=output_dir, default="demo_out/mobilefacenet", help="folder for every artefact")
     p.add_argument("--identities", type=int, default=60, help="synthetic MS1M identities")
     p.add_argument("--images_per_identity", type=int, default=12)
     p.add_argument("--lfw_pairs_per_fold", type=int, default=10, help="genuine (= impostor) pairs per fold")
@@ -60,10 +60,10 @@ def main(argv=None) -> dict:
 
     ms1m = stage("synthetic MS1M", synthetic, [
         "ms1m", "--out", str(work / "data" / "ms1m"), "--identities", str(a.identities),
-        "--images_per_identity", str(a.images_per_identity), "--seed", str(a.seed)])["path"]
+        "--images_per_identity", str(a.images_per_identity), "--seed", str(a.seed), "--overwrite"])["path"]
     lfw = stage("synthetic lfw.bin", synthetic, ["lfw_bin", "--out", str(work / "data" / "lfw.bin"),
                                                  "--pairs_per_fold", str(a.lfw_pairs_per_fold),
-                                                 "--seed", str(a.seed)])["path"]
+                                                 "--seed", str(a.seed), "--overwrite"])["path"]
     records = stage("convert_recordio", convert_recordio, ["--data_dir", str(ms1m), "--output",
                                                            str(work / "data" / "train.tfrecords")])["path"]
     # Short-run settings: Keras' Adam epsilon and lr 1e-3, BN statistics that forget their
@@ -81,7 +81,8 @@ def main(argv=None) -> dict:
     ckpt = stage("inference", inference, ["--ckpt_path", str(best), "--eval_datasets", str(lfw),
                                           "--roc", str(work / "roc.png")])[Path(lfw).stem]
     pb = stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(best), "--output_path", str(work / "pb_model")])["path"]
-    bins = stage("image2bin", image2bin, ["--eval_dataset", str(lfw), "--output_dir", str(work / "bin_input")])
+    bins = stage("image2bin", image2bin, ["--eval_dataset", str(lfw), "--output_dir", str(work / "bin_input"),
+                                          "--overwrite"])
     portable = stage("atc", atc, [f"--model={pb}", f"--output={work / 'tf_MobileFaceNet'}"]).artefact
     run = stage("om_eval", om_eval, ["--model", str(portable), "--input", str(bins["output_dir"]),
                                      "--output", str(work / "om_output")])

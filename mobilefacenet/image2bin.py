@@ -11,14 +11,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser, progress
+from common.cli import add_overwrite, output_dir, parser, progress, staged_dir
 
 
 def main(argv=None) -> dict:
     p = parser("mobilefacenet image2bin", __doc__.strip().splitlines()[0])
     p.add_argument("--eval_dataset", default="lfw.bin", help="insightface verification .bin")
-    p.add_argument("--output_dir", default="bin_input/")
+    p.add_argument("--output_dir", type=output_dir, default="bin_input/")
     p.add_argument("--bgr", action="store_true", help="the Ascend port's channel order")
+    add_overwrite(p, "bins")
     a = p.parse_args(argv)
     from common.binio import write_bin
     from common.images import decode_rgb
@@ -26,9 +27,10 @@ def main(argv=None) -> dict:
 
     bins, issame = read_verification_bin(a.eval_dataset)
     out = Path(a.output_dir)
-    for i, b in enumerate(progress(bins, desc="image2bin", unit="img")):
-        rgb = decode_rgb(b, f"{a.eval_dataset}[image {i}]", (112, 112))
-        write_bin(out / f"{i}.bin", normalize(rgb[..., ::-1] if a.bgr else rgb))
+    with staged_dir(out, a.overwrite, ["*.bin"]) as tmp:
+        for i, b in enumerate(progress(bins, desc="image2bin", unit="img")):
+            rgb = decode_rgb(b, f"{a.eval_dataset}[image {i}]", (112, 112))
+            write_bin(tmp / f"{i}.bin", normalize(rgb[..., ::-1] if a.bgr else rgb))
     print(f"wrote {len(bins)} images ({len(issame)} pairs, {'BGR' if a.bgr else 'RGB'}) to {out}")
     return {"images": len(bins), "pairs": len(issame), "output_dir": out}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser, positive_int
+from common.cli import output_file, parser, positive_int
 
 
 def main(argv=None) -> dict:
@@ -27,7 +27,7 @@ def main(argv=None) -> dict:
     p.add_argument("--eval_batch_size", type=positive_int, default=100)
     p.add_argument("--flip", action="store_true")
     p.add_argument("--bgr", action="store_true", help="decode BGR (the Ascend port's cv2 quirk)")
-    p.add_argument("--roc", default=None, metavar="PNG", help="draw ROC curves of every dataset here")
+    p.add_argument("--roc", type=output_file, default=None, metavar="PNG", help="draw ROC curves of every dataset here")
     a = p.parse_args(argv)
     from common.metrics import plot_rocs, roc
     from mobilefacenet.evaluate import embed, load_bin, verify

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import StageError, add_strategy_args, parser, positive_int
+from common.cli import StageError, add_strategy_args, output_dir, parser, positive_int
 
 
 def _floats(text: str) -> list[float]:
@@ -28,8 +28,8 @@ def build_parser():
     p = parser("mobilefacenet train_nets", __doc__.strip().splitlines()[0])
     p.add_argument("--tfrecords", nargs="+", required=True, help="TFRecord file(s) from convert_recordio")
     p.add_argument("--eval_datasets", nargs="*", default=[], help="verification .bin files scored each epoch")
-    p.add_argument("--models_dir", default="models/", help="checkpoints (one folder per run)")
-    p.add_argument("--logs_dir", default="logs/", help="TensorBoard logs (one folder per run)")
+    p.add_argument("--models_dir", type=output_dir, default="models/", help="checkpoints (one folder per run)")
+    p.add_argument("--logs_dir", type=output_dir, default="logs/", help="TensorBoard logs (one folder per run)")
     p.add_argument("--variant", default="paper", choices=["paper", "repo"],
                    help="paper: Table 1, 0.99M; repo: the TF repos' graph with two extra 1x1 convs, 1.27M")
     p.add_argument("--embedding_size", type=int, default=128, choices=[128, 192])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser, positive_int
+from common.cli import output_dir, parser, positive_int
 
 
 def serving(base, head):
@@ -31,7 +31,7 @@ def main(argv=None) -> dict:
                    help="train run folder or ckpt-N prefix, or an original PFE checkpoint (folder or ckpt-N prefix)")
     p.add_argument("--use_ema", action="store_true",
                    help="original checkpoints: read the ExponentialMovingAverage shadows where present")
-    p.add_argument("--output_path", default="pb_model/", help="output folder")
+    p.add_argument("--output_path", type=output_dir, default="pb_model/", help="output folder")
     p.add_argument("--output_name", default="PFE.pb")
     p.add_argument("--batch_size", type=positive_int, default=1, help="fixed batch of the frozen graph")
     a = p.parse_args(argv)

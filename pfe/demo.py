@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from common.cli import parser, positive_int
+from common.cli import output_dir, parser, positive_int
 from common.demo import run_stage, write_results
 
 # The Ascend port's README (sphere64, CASIA): base = TF checkpoint, om = Ascend 310 fp16-mixed.
@@ -24,7 +24,7 @@ ORIGINAL = {"base": (0.99233, 0.99383), "om": (0.99233, 0.99133), "ms_per_image"
 
 def build_parser():
     p = parser("pfe demo", __doc__.strip().splitlines()[0])
-    p.add_argument("--workdir", default="demo_out/pfe", help="folder for every artefact")
+    p.add_argument("--workdir", type=output_dir, default="demo_out/pfe", help="folder for every artefact")
     p.add_argument("--identities", type=int, default=40, help="synthetic CASIA identities")
     p.add_argument("--images_per_identity", type=int, default=12)
     p.add_argument("--lfw_identities", type=int, default=60)
@@ -58,9 +58,9 @@ def main(argv=None) -> dict:
 
     casia = stage("synthetic CASIA", synthetic, [
         "casia", "--out", str(work / "data" / "casia"), "--identities", str(a.identities),
-        "--images_per_identity", str(a.images_per_identity), "--seed", str(a.seed)])["path"]
+        "--images_per_identity", str(a.images_per_identity), "--seed", str(a.seed), "--overwrite"])["path"]
     lfw = stage("synthetic LFW", synthetic, ["lfw", "--out", str(work / "data" / "lfw"), "--identities",
-                                             str(a.lfw_identities), "--seed", str(a.seed)])["path"]
+                                             str(a.lfw_identities), "--seed", str(a.seed), "--overwrite"])["path"]
     lfw_dir, pairs_file = lfw / "lfw_mtcnncaffe_aligned", lfw / "lfw_pairs.txt"
 
     base = stage("train_base", train_base, [
@@ -79,7 +79,7 @@ def main(argv=None) -> dict:
     pb = stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(pfe_run), "--output_path", str(work / "pb_model")])["path"]
     bins = stage("inf_input2bin", inf_input2bin, ["--lfw_dir", str(lfw_dir), "--pairs_file", str(pairs_file),
                                                   "--output_dir", str(work / "input_bin"),
-                                                  "--image_list_out", str(work / "lfw_list.txt")])
+                                                  "--image_list_out", str(work / "lfw_list.txt"), "--overwrite"])
     portable = stage("pb2om", pb2om, [f"--model={pb}", f"--output={work / 'om_pfe'}"]).artefact
     run = stage("om_inf", om_inf, ["--model", str(portable), "--input", str(bins["output_dir"]),
                                    "--output", str(work / "output_bin")])

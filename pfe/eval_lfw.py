@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from common.cli import parser, positive_int
+from common.cli import output_file, parser, positive_int
 
 
 def extract(base, head, images: np.ndarray, batch_size: int = 128):
@@ -36,7 +36,7 @@ def main(argv=None) -> dict:
     p.add_argument("--lfw_dir", required=True)
     p.add_argument("--pairs_file", required=True)
     p.add_argument("--batch_size", type=positive_int, default=128)
-    p.add_argument("--roc", default=None, metavar="PNG", help="draw the cosine and MLS ROC curves here")
+    p.add_argument("--roc", type=output_file, default=None, metavar="PNG", help="draw the cosine and MLS ROC curves here")
     a = p.parse_args(argv)
     from common.metrics import plot_rocs, roc
     from pfe.data import lfw_images, load_standardized

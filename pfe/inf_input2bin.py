@@ -13,7 +13,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import parser, progress, write_text_atomic
+from common.cli import (
+    add_overwrite,
+    output_dir,
+    output_file,
+    parser,
+    progress,
+    staged_dir,
+    write_text_atomic,
+)
 
 
 def main(argv=None) -> dict:
@@ -21,9 +29,10 @@ def main(argv=None) -> dict:
     p.add_argument("--lfw_dir", required=True, help="aligned LFW: <Name>/<Name>_0001.jpg")
     p.add_argument("--pairs_file", required=True, help="lfw_pairs.txt")
     p.add_argument("--image_list", default=None, help="explicit image list (paths, relative to --lfw_dir)")
-    p.add_argument("--output_dir", default="input_bin/")
-    p.add_argument("--image_list_out", default=None, help="where to write the index -> image list "
+    p.add_argument("--output_dir", type=output_dir, default="input_bin/")
+    p.add_argument("--image_list_out", type=output_file, default=None, help="where to write the index -> image list "
                    "(default: <output_dir>/../lfw_list.txt)")
+    add_overwrite(p, "bins")
     a = p.parse_args(argv)
     from common.binio import write_bin
     from common.images import load_rgb
@@ -31,8 +40,9 @@ def main(argv=None) -> dict:
 
     paths, pairs, _ = lfw_images(a.lfw_dir, a.pairs_file, a.image_list)
     out = Path(a.output_dir)
-    for i, path in enumerate(progress(paths, desc="inf_input2bin", unit="img")):
-        write_bin(out / f"{i}.bin", standardize(load_rgb(path, IMAGE_SIZE)))
+    with staged_dir(out, a.overwrite, ["*.bin"]) as tmp:
+        for i, path in enumerate(progress(paths, desc="inf_input2bin", unit="img")):
+            write_bin(tmp / f"{i}.bin", standardize(load_rgb(path, IMAGE_SIZE)))
     listing = Path(a.image_list_out) if a.image_list_out else out.resolve().parent / "lfw_list.txt"
     write_text_atomic(listing, "".join(f"{Path(p).resolve()}\n" for p in paths))
     print(f"wrote {len(paths)} images ({len(pairs.issame)} pairs) to {out}; index -> image list in {listing}")

@@ -21,7 +21,7 @@ from common.cli import StageError, parser
 def read_outputs(out_dir, count: int, embedding_size: int = 512, dtype: str = "float32"):
     """mu and sigma_sq [count, D] from an msame folder; one line naming the first missing file."""
     from common.binio import read_bin
-    from common.msame import resolve_output_dir
+    from common.msame import check_no_extra_outputs, resolve_output_dir
 
     out = resolve_output_dir(out_dir)
     mu, sigma_sq = [], []
@@ -32,6 +32,7 @@ def read_outputs(out_dir, count: int, embedding_size: int = 512, dtype: str = "f
                 raise StageError(f"{f}: expected msame output {k} ({'mu' if k == 0 else 'sigma_sq'}) of image {i}, "
                                  f"found nothing")
             dest.append(read_bin(f, (embedding_size,), dtype))
+    check_no_extra_outputs(out, {f"{i}_output_{k}.bin" for i in range(count) for k in (0, 1)}, f"{count} images")
     return np.stack(mu), np.stack(sigma_sq)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import add_strategy_args, parser, positive_int
+from common.cli import add_strategy_args, output_dir, parser, positive_int
 
 
 def main(argv=None) -> dict:
@@ -21,8 +21,8 @@ def main(argv=None) -> dict:
                    help="the frozen base: a train_base run folder or ckpt-N prefix, or an original TF1 "
                         "checkpoint (the released sphere64 base, as the original config's pretrained_model)")
     p.add_argument("--data_dir", required=True, help="identity folders of aligned 112x96 faces")
-    p.add_argument("--models_dir", default="models/")
-    p.add_argument("--logs_dir", default="logs/")
+    p.add_argument("--models_dir", type=output_dir, default="models/")
+    p.add_argument("--logs_dir", type=output_dir, default="logs/")
     p.add_argument("--num_classes_per_batch", type=positive_int, default=64)
     p.add_argument("--images_per_class", type=positive_int, default=4)
     p.add_argument("--learning_rate", type=float, default=1e-3)

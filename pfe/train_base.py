@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import sys
 
-from common.cli import add_strategy_args, parser, positive_int
+from common.cli import add_strategy_args, output_dir, parser, positive_int
 
 
 def main(argv=None) -> dict:
     p = parser("pfe train_base", __doc__.strip().splitlines()[0])
     p.add_argument("--data_dir", required=True, help="identity folders of aligned 112x96 faces")
-    p.add_argument("--models_dir", default="base_models/")
-    p.add_argument("--logs_dir", default="logs/")
+    p.add_argument("--models_dir", type=output_dir, default="base_models/")
+    p.add_argument("--logs_dir", type=output_dir, default="logs/")
     p.add_argument("--depth", type=int, default=64, choices=[4, 10, 20, 36, 64])
     p.add_argument("--embedding_size", type=int, default=512)
     p.add_argument("--batch_size", type=positive_int, default=256)

@@ -102,3 +102,38 @@ def run_module():
 @pytest.fixture
 def mirrored_equals_one_device():
     return _mirrored_equals_one_device
+
+
+def check_bad_inputs(cases, cwd, timeout: float = 120, workers: int = 2) -> int:
+    """Run each bad input as its own command line and hold it to the failure contract.
+
+    ``cases`` are ``(argv, exit_code, words)``: ``argv`` after ``python -m``; the process must exit
+    with ``exit_code`` (1: one ``error:`` line; 2: argparse's usage line), print no traceback, and
+    its last error line must hold every word of ``words``. Returns the number of cases checked."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(case):
+        argv, code, words = case
+        r = subprocess.run([sys.executable, "-m", *map(str, argv)], capture_output=True, text=True,
+                           timeout=timeout, cwd=cwd, env={**os.environ, "FACEZOO_DEBUG": ""})
+        problems = []
+        if r.returncode != code:
+            problems.append(f"exit {r.returncode}, expected {code}")
+        if "Traceback (most recent call last)" in r.stderr:
+            problems.append("traceback")
+        lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error:") or ": error:" in ln]
+        if code == 1 and len([ln for ln in lines if ln.startswith("error:")]) != 1:
+            problems.append(f"{len(lines)} error lines")
+        last = lines[-1] if lines else ""
+        missing = [w for w in words if w not in last]
+        if missing:
+            problems.append(f"words {missing} not in {last!r}")
+        return (argv, problems, r.stderr[-800:]) if problems else None
+
+    with ThreadPoolExecutor(workers) as pool:
+        failures = [f for f in pool.map(one, cases) if f]
+    assert not failures, "\n".join(f"{' '.join(map(str, a))}: {p}\n{e}" for a, p, e in failures)
+    print(f"{len(cases)} bad inputs: each one line, the right exit code, no traceback")
+    return len(cases)

@@ -13,6 +13,7 @@ A trainer keeps only its model, its step and its eval:
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from common.cli import progress
+from common.cli import StageError, progress
 from common.tf.distribute import (
     CheckpointWriter,
     check_global_batch,
@@ -50,13 +51,33 @@ def start_run(args, models_dir, batch_size: int, config: dict, batch_flag: str =
 
 def resume(checkpoint: tf.train.Checkpoint, counter: tf.Variable, run_dir: Path | None, strategy,
            pretrained: Callable[[], str] | None = None, unit: str = "epoch") -> CheckpointWriter:
-    """The checkpoint writer of the run, restored from its newest checkpoint when there is one
-    (else ``pretrained()`` loads starting weights and returns where from). Every worker must have
-    restored the same counter (``unit``s done)."""
+    """The checkpoint writer of the run, restored from its newest readable checkpoint when there
+    is one (else ``pretrained()`` loads starting weights and returns where from). A save cut
+    short (``ckpt-N_temp``) is removed, and a damaged newest checkpoint is skipped with one line
+    for the one before. Every worker must have restored the same counter (``unit``s done)."""
+    if run_dir is not None and is_chief(strategy):
+        for temp in Path(run_dir).glob("*_temp*"):
+            log.warning("removing %s, a checkpoint save that was interrupted", temp)
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            else:
+                temp.unlink()
     manager = CheckpointWriter(checkpoint, run_dir, strategy)
     if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).expect_partial()
-        log.info("resumed from %s (%s %d)", manager.latest_checkpoint, unit, int(counter.numpy()))
+        candidates = [manager.latest_checkpoint] + [c for c in reversed(manager.manager.checkpoints[:-1])
+                                                    if c != manager.latest_checkpoint]
+        for k, prefix in enumerate(candidates):
+            try:
+                checkpoint.restore(prefix).expect_partial()
+                break
+            except (tf.errors.OpError, ValueError) as err:
+                first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+                if k == len(candidates) - 1:
+                    raise StageError(f"{prefix}: expected a readable checkpoint to resume from, found a damaged "
+                                     f"one ({first}); no earlier checkpoint is left") from None
+                log.warning("%s: expected a readable checkpoint, found a damaged one (%s); resuming from %s",
+                            prefix, first, candidates[k + 1])
+        log.info("resumed from %s (%s %d)", prefix, unit, int(counter.numpy()))
     elif pretrained is not None:
         log.info("starting weights from %s", pretrained())
     check_same_on_all_workers(strategy, int(counter.numpy()), f"restored {unit}")

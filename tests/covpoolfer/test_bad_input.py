@@ -1,0 +1,117 @@
+"""CovPoolFER's stages on bad input: one line and exit 1 (usage: exit 2), never a traceback;
+and the inputs that used to be accepted silently now give the right result."""
+
+import io
+import os
+
+import numpy as np
+import pytest
+from conftest import check_bad_inputs
+from PIL import Image
+
+
+def _png(path, size=100, value=128, mode="RGB"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "I;16":
+        Image.fromarray(np.full((size, size), value, np.uint16)).save(path)
+    else:
+        Image.new(mode, (size, size), value if mode == "L" else (value, value, value)).save(path)
+    return path
+
+
+@pytest.fixture
+def bad(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    _png(tmp_path / "sfew" / "val" / "Angry" / "a.png")
+    _png(tmp_path / "sfew" / "Train" / "Angry" / "a.png")
+    _png(tmp_path / "unknown" / "Angry" / "a.png")
+    _png(tmp_path / "unknown" / "Grumpy" / "a.png")
+    data = io.BytesIO()
+    Image.new("RGB", (100, 100)).save(data, "PNG")
+    (tmp_path / "trunc" / "Angry").mkdir(parents=True)
+    (tmp_path / "trunc" / "Angry" / "t.png").write_bytes(data.getvalue()[:60])
+    (tmp_path / "loop" / "Angry").mkdir(parents=True)
+    os.symlink("b.png", tmp_path / "loop" / "Angry" / "a.png")
+    os.symlink("a.png", tmp_path / "loop" / "Angry" / "b.png")
+    (tmp_path / "empty" / "Angry").mkdir(parents=True)
+    (tmp_path / "stale_bins").mkdir()
+    (tmp_path / "stale_bins" / "7.bin").write_bytes(b"\0" * 16)
+    (tmp_path / "refs_stale").mkdir()
+    (tmp_path / "refs_stale" / "7.txt").write_text("1\n")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{}")
+    return tmp_path
+
+
+def test_bad_inputs_fail_in_one_line(bad):
+    f, val = bad / "afile", bad / "sfew" / "val"
+    pic2bin = ["covpoolfer", "pic2bin", "--input_image_dir"]
+    cases = [
+        # outputs that are files, sit under files, or hold an earlier run's files
+        ([*pic2bin, val, "--output_bin_dir", f], 2, ["--output_bin_dir", "found a file"]),
+        ([*pic2bin, val, "--output_bin_dir", f / "x"], 2, ["--output_bin_dir", "found the file"]),
+        ([*pic2bin, val, "--output_bin_dir", bad / "b", "--output_reference_file", f], 2, ["--output_reference_file"]),
+        ([*pic2bin, val, "--output_bin_dir", bad / "stale_bins", "--output_reference_file", bad / "r"], 1,
+         ["stale_bins", "--overwrite", "7.bin"]),
+        ([*pic2bin, val, "--output_bin_dir", bad / "b", "--output_reference_file", bad / "refs_stale"], 1,
+         ["refs_stale", "--overwrite"]),
+        (["covpoolfer", "getAcc", "--input_om_out", bad, "--input_reference_out", bad, "--plot", bad], 2,
+         ["--plot", "found a folder"]),
+        (["covpoolfer", "train", "--data_dir", bad / "sfew", "--models_base_dir", f], 2, ["--models_base_dir"]),
+        (["covpoolfer", "train", "--data_dir", bad / "sfew", "--logs_base_dir", f / "logs"], 2, ["--logs_base_dir"]),
+        (["covpoolfer", "ckpt2pb", "--ckpt_path", bad, "--output_path", f], 2, ["--output_path"]),
+        (["covpoolfer", "atc", "--model=x.pb", f"--output={bad}"], 2, ["--output", "found a folder"]),
+        (["covpoolfer", "msame", "--model", "m.onnx", "--output", f], 2, ["--output", "found a file"]),
+        (["covpoolfer", "convert_checkpoint", "--ckpt_path", bad, "--output_dir", f], 2, ["--output_dir"]),
+        (["covpoolfer", "demo", "--workdir", f], 2, ["--workdir"]),
+        # inputs that are missing, empty, unreadable or mislabelled
+        ([*pic2bin, bad / "nothing", "--output_bin_dir", bad / "b"], 1, ["nothing", "expected"]),
+        ([*pic2bin, bad / "empty", "--output_bin_dir", bad / "b"], 1, ["empty", "found none"]),
+        ([*pic2bin, bad / "trunc", "--output_bin_dir", bad / "b"], 1, ["t.png", "corrupt or truncated"]),
+        ([*pic2bin, bad / "loop", "--output_bin_dir", bad / "b"], 1, ["a.png", "symbolic link"]),
+        ([*pic2bin, bad / "unknown", "--output_bin_dir", bad / "b"], 1, ["Grumpy", "--classes"]),
+        ([*pic2bin, val, "--output_bin_dir", bad / "b", "--drop_last"], 1, ["--drop_last", "no full batch"]),
+        (["covpoolfer", "getAcc", "--input_om_out", bad / "none", "--input_reference_out", bad], 1,
+         ["none", "msame output folder"]),
+        (["covpoolfer", "train", "--data_dir", bad / "sfew", "--keep_probability", "2"], 1, ["--keep_probability"]),
+        (["covpoolfer", "classify", "--ckpt_path", bad, "--data_dir", bad / "sfew", "--nrof_total", "0"], 1,
+         ["--nrof_total"]),
+        (["covpoolfer", "atc", "--model=" + str(bad / "none.pb"), f"--output={bad / 'om'}"], 1, ["none.pb"]),
+        (["covpoolfer", "msame", "--model", bad / "none.onnx", "--output", bad / "o"], 1, ["none.onnx"]),
+        (["covpoolfer", "msame", "--model", f, "--output", bad / "o"], 1, ["afile"]),
+        (["covpoolfer", "nope"], 2, ["unknown stage"]),
+    ]
+    assert check_bad_inputs(cases, bad) == 26
+
+
+def test_sixteen_bit_pngs_keep_their_brightness(tmp_path):
+    """A 16-bit grey PNG at 0x8080 packs as 128 in every channel, not as solid white."""
+    from common.binio import read_bin
+    from covpoolfer import pic2bin
+
+    _png(tmp_path / "val" / "Happy" / "g.png", value=0x8080, mode="I;16")
+    pic2bin.main(["--input_image_dir", str(tmp_path / "val"), "--output_bin_dir", str(tmp_path / "b"),
+                  "--output_reference_file", str(tmp_path / "r"), "--batch_size", "1"])
+    pixels = read_bin(tmp_path / "b" / "0.bin", (1, 100, 100, 3), "float32")
+    assert np.all(pixels == 128)
+    assert (tmp_path / "r" / "0.txt").read_text().split() == ["3"]  # Happy keeps SFEW's label 3
+
+
+def test_stale_bins_are_replaced_not_mixed(tmp_path):
+    """--overwrite replaces an earlier, larger run's bins; without it nothing is written."""
+    from common.cli import StageError
+    from covpoolfer import pic2bin
+
+    for i in range(3):
+        _png(tmp_path / "val" / "Sad" / f"{i}.png")
+    args = ["--input_image_dir", str(tmp_path / "val"), "--output_bin_dir", str(tmp_path / "b"),
+            "--output_reference_file", str(tmp_path / "r"), "--batch_size", "1"]
+    pic2bin.main(args)
+    (tmp_path / "val" / "Sad" / "2.png").unlink()
+    with pytest.raises(StageError, match="--overwrite"):
+        pic2bin.main(args)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["0.bin", "1.bin", "2.bin"]
+    pic2bin.main([*args, "--overwrite"])
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["0.bin", "1.bin"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["0.txt", "1.txt", "manifest.tsv"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
