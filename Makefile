@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # TensorFlow and Paddle segfault in one process: their tests run in separate pytest processes.
+# The TensorFlow tests run in two workers, one test file each at a time (much of a test is
+# single-threaded graph tracing); each worker holds up to ~7 GB.
 test: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/microexpression -q
+	$(PY) -m pytest tests --ignore=tests/microexpression -q -n 2 --dist loadfile
 	@if [ -d tests/microexpression ]; then $(PY) -m pytest tests/microexpression -q; fi
 
 demo: $(STAMP)

@@ -112,6 +112,13 @@ def portable_artefact(model, output, input_shape, out_nodes, onnx, command, echo
         if unknown:
             raise StageError(f"--input_shape: expected input nodes {[t.name for t in spec.inputs]}, "
                              f"found {unknown}")
+        for t in spec.inputs:  # a fixed dimension of the graph cannot be changed by the atc line
+            asked = shapes.get(t.name)
+            if asked is not None and (len(asked) != len(t.shape) or any(
+                    d not in (None, -1) and d != a for d, a in zip(t.shape, asked, strict=False))):
+                raise StageError(f"--input_shape: expected {t.name} to fit the graph's "
+                                 f"{[d if d not in (None, -1) else -1 for d in t.shape]}, found {asked} "
+                                 f"(freeze the graph again with that batch size, e.g. ckpt2pb --batch_size)")
         spec.inputs = [TensorSpec(t.name, shapes.get(t.name, t.shape), t.dtype) for t in spec.inputs]
     if out_nodes:  # --out_nodes fixes the output order (msame's _output_k)
         by_name = {t.name: t for t in spec.outputs}

@@ -71,14 +71,22 @@ def score(out_dir: Path, ref_dir: Path, echo=print, verbose: bool = False) -> Sc
 
     files = msame_output_files(Path(out_dir))
     ref_dir = Path(ref_dir)
+    listed = manifest_labels(ref_dir)
     truth, predicted = [], []
-    for f in files:
+    for k, f in enumerate(files):
         stem = f.name.split("_")[0]
         pred = read_predictions(f)
         ref = read_reference(ref_dir / f"{stem}.txt")
-        if len(ref) > len(pred):
-            raise StageError(f"{f}: expected at least {len(ref)} predictions (from {ref_dir / stem}.txt), "
-                             f"found {len(pred)}")
+        if len(ref) > len(pred) or (len(ref) < len(pred) and k < len(files) - 1):
+            # Only the last batch is padded: elsewhere labels and predictions pair one to one.
+            raise StageError(f"{f}: expected {'at least ' if k == len(files) - 1 else ''}{len(ref)} predictions "
+                             f"(from {ref_dir / stem}.txt), found {len(pred)}")
+        if ref.size and ref.min() < 0:
+            raise StageError(f"{ref_dir / stem}.txt: expected class ids of 0 or more, found {int(ref.min())}")
+        if listed is not None and listed.get(stem, []) != ref.tolist():
+            raise StageError(f"{ref_dir / stem}.txt: expected the labels {MANIFEST} lists for bin {stem} "
+                             f"({len(listed.get(stem, []))} rows), found {len(ref)} other labels; is it another "
+                             f"pic2bin run's file?")
         pred = pred[:len(ref)]  # a padded last batch carries fewer labels than predictions
         hits = int((pred == ref).sum())
         truth.append(ref)
@@ -94,6 +102,20 @@ def score(out_dir: Path, ref_dir: Path, echo=print, verbose: bool = False) -> Sc
         raise StageError(f"{ref_dir}: expected labels in the reference files, found none")
     names = class_names(ref_dir, int(max(truth.max(), predicted.max())) + 1)
     return Score(truth, predicted, names, len(files))
+
+
+def manifest_labels(ref_dir: Path) -> dict[str, list[int]] | None:
+    """pic2bin's manifest.tsv as {bin: labels in row order}, or None when there is none."""
+    manifest = ref_dir / MANIFEST
+    if not manifest.is_file():
+        return None
+    out: dict[str, list[int]] = {}
+    for n, line in enumerate(manifest.read_text(encoding="utf-8").splitlines()[1:], start=2):
+        fields = line.split("\t")
+        if len(fields) < 4 or not fields[2].lstrip("-").isdigit():
+            raise StageError(f"{manifest}:{n}: expected 'bin<TAB>row<TAB>label<TAB>class<TAB>path', found '{line[:60]}'")
+        out.setdefault(fields[0], []).append(int(fields[2]))
+    return out
 
 
 def main(argv=None) -> Score:

@@ -89,9 +89,11 @@ def main(argv=None) -> dict:
     args.model_def = args.model_def.removeprefix("models.")
     if not 0.0 < args.keep_probability <= 1.0:
         raise StageError(f"--keep_probability: expected a value in (0, 1], found {args.keep_probability}")
+    from common.tf.loop import no_empty_run_on_failure
     from covpoolfer.trainer import train
 
-    return train(args, *resolve_dirs(args.data_dir, args.val_dir))
+    with no_empty_run_on_failure():
+        return train(args, *resolve_dirs(args.data_dir, args.val_dir))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ CONFIG = {
     "LABEL_MAP": ["disgust", "others", "sadness", "happiness", "surprise", "repression", "fear"],
 }
 ORIGINAL_TOTAL_IMAGES = 17245
+TRAIN_EXTRAS = ("arch",)  # what train writes into <model_save_dir>.json beside the config
 
 __all__ = ["CONFIG", "get", "load"]
 
@@ -82,7 +83,8 @@ def load(config_file: str | None = None, sets: list[str] | None = None) -> dict:
                 data = json.loads(text)
             except json.JSONDecodeError as err:
                 raise StageError(f"{p}: expected JSON, found a syntax error ({err})") from None
-        _merge(config, data or {})
+        # train's `<model_save_dir>.json` is a config too: the architecture it adds is not a config key
+        _merge(config, {k: v for k, v in (data or {}).items() if k not in TRAIN_EXTRAS})
     for item in sets or []:
         key, sep, raw = item.partition("=")
         if not sep:
@@ -95,7 +97,25 @@ def load(config_file: str | None = None, sets: list[str] | None = None) -> dict:
     if len(config["LABEL_MAP"]) != config["num_classes"]:
         raise StageError(f"config: expected num_classes {config['num_classes']} names in LABEL_MAP, "
                          f"found {len(config['LABEL_MAP'])}")
+    check(config)
     return config
+
+
+def check(config: dict) -> None:
+    """One line for a value no stage could use: sizes and counts must be whole numbers >= 1."""
+    shape = config["image_shape"]
+    if not (isinstance(shape, list) and len(shape) == 3 and shape[0] == 3
+            and all(isinstance(d, int) and d >= 1 for d in shape)):
+        raise StageError(f"config: expected image_shape [3, H, W] with H, W >= 1, found {shape}")
+    for key in ("epochs", "batch_size", "num_classes"):
+        if not (isinstance(config[key], int) and config[key] >= 1):
+            raise StageError(f"config: expected {key} a whole number of at least 1, found {config[key]!r}")
+    lr = get("LEARNING_RATE.params.lr", config)
+    if not (isinstance(lr, int | float) and lr > 0):
+        raise StageError(f"config: expected LEARNING_RATE.params.lr above 0, found {lr!r}")
+    crop = config["crop_scale"]
+    if not (isinstance(crop, list) and len(crop) == 2 and 0 < crop[0] <= crop[1] <= 1):
+        raise StageError(f"config: expected crop_scale [min, max] with 0 < min <= max <= 1, found {crop}")
 
 
 def add_arguments(p) -> None:

@@ -46,7 +46,7 @@ def main(argv=None) -> dict:
     from PIL import Image
 
     from common.backends import paddle_backend
-    from common.images import list_images
+    from common.images import list_images, load_rgb
     from microexpression.data import transforms
 
     config = cfg.load(a.config, a.set)
@@ -60,7 +60,7 @@ def main(argv=None) -> dict:
     backend = paddle_backend(a.model, threads=a.threads)
     names, times = config["LABEL_MAP"], []
     for i, f in enumerate(files):
-        x = np.asarray(tf(Image.open(f).convert("RGB")))[None]
+        x = np.asarray(tf(Image.fromarray(load_rgb(f))))[None]  # one line for an unreadable file
         if i == 0:
             backend([x])  # warm-up, not timed
         t0 = time.perf_counter()

@@ -49,7 +49,7 @@ def main(argv=None) -> dict:
     a = p.parse_args(argv)
     from PIL import Image
 
-    from common.images import list_images
+    from common.images import list_images, load_rgb
     from microexpression.data import MicroExpression, transforms
     from microexpression.models.resnet import load_trained
 
@@ -70,7 +70,7 @@ def main(argv=None) -> dict:
 
     preds = []
     for start in range(0, len(files), 32):
-        batch = np.stack([tf(Image.open(f).convert("RGB")) for f in files[start:start + 32]])
+        batch = np.stack([tf(Image.fromarray(load_rgb(f))) for f in files[start:start + 32]])
         preds.append(net(paddle.to_tensor(batch)).numpy().argmax(1))
     preds = np.concatenate(preds)
     for i, (f, y) in enumerate(zip(files, preds, strict=True)):
@@ -78,7 +78,7 @@ def main(argv=None) -> dict:
     shown = np.linspace(0, len(files) - 1, min(a.count, len(files))).astype(int)
     titles = [f"pred {names[preds[i]]}" + (f"\ntrue {names[truth[i]]}" if truth else "") for i in shown]
     colours = ["black" if truth is None else ("green" if preds[i] == truth[i] else "red") for i in shown]
-    draw_grid([np.asarray(Image.open(files[i]).convert("RGB")) for i in shown], titles, colours, a.picture)
+    draw_grid([load_rgb(files[i]) for i in shown], titles, colours, a.picture)
     if truth:
         print(f"accuracy {np.mean(preds == np.array(truth)):.4f} on {len(files)} {a.mode} images")
     print(f"picture of {len(shown)} predictions in {Path(a.picture)}")

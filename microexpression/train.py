@@ -16,10 +16,11 @@ and only rank 0 writes checkpoints.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
-from common.cli import output_dir, parser, write_text_atomic
+from common.cli import StageError, output_dir, parser, write_text_atomic
 from microexpression import config as cfg
 from microexpression.models import ARCHS
 
@@ -41,18 +42,16 @@ def build_parser():
     return p
 
 
-def latest_checkpoint(save_dir: Path) -> tuple[Path, int] | None:
-    """(prefix, epochs done) of the newest `<n>.pdparams` that has its `.pdopt`."""
+def checkpoints(save_dir: Path) -> list[tuple[Path, int]]:
+    """(prefix, epochs done) of every `<n>.pdparams` that has its `.pdopt`, newest first."""
     done = [int(f.stem) for f in save_dir.glob("*.pdparams") if f.stem.isdigit() and f.with_suffix(".pdopt").is_file()]
-    return (save_dir / str(max(done)), max(done) + 1) if done else None
+    return [(save_dir / str(n), n + 1) for n in sorted(done, reverse=True)]
 
 
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     config = cfg.load(a.config, a.set)
     if a.pretrained and not Path(a.pretrained).is_file():  # fail before any data is read
-        from common.cli import StageError
-
         raise StageError(f"{a.pretrained}: expected local ImageNet weights (.pdparams) for --pretrained, found "
                          f"nothing (nothing is downloaded)")
     import paddle
@@ -78,8 +77,6 @@ def _train(a, config) -> dict:
     valid_set = MicroExpression("valid", a.data_root, shape, classes, a.random_eval_crop)
     epochs, batch = int(config["epochs"]), int(config["batch_size"])
     if batch % world:
-        from common.cli import StageError
-
         raise StageError(f"batch_size: expected a multiple of the {world} processes (it is the global batch), "
                          f"found {batch}")
     # The original: total_images // batch_size per epoch. Derived from the data, the count is the
@@ -104,12 +101,22 @@ def _train(a, config) -> dict:
 
     save_dir, start = Path(a.save_dir), 0
     if a.resume:
-        found = latest_checkpoint(save_dir)
-        if found:
-            model.load(str(found[0]))  # weights, optimizer and the lr schedule's position
-            start = found[1]
-            print(f"resumed from {found[0]} ({start} of {epochs} epochs done)")
-        else:
+        found = checkpoints(save_dir)
+        for k, (prefix, done) in enumerate(found):
+            try:
+                model.load(str(prefix))  # weights, optimizer and the lr schedule's position
+            except Exception as err:  # a truncated or foreign file: Paddle raises many kinds
+                if k == len(found) - 1:
+                    first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+                    raise StageError(f"{prefix}.pdparams: expected a checkpoint of this --arch {a.arch} to resume "
+                                     f"from, found one that does not load ({first}); no earlier one loads either") from None
+                print(f"warning: {prefix}.pdparams: expected a readable checkpoint, found a damaged one "
+                      f"({type(err).__name__}); resuming from {found[k + 1][0]}", file=sys.stderr)
+                continue
+            start = done
+            print(f"resumed from {prefix} ({start} of {epochs} epochs done)")
+            break
+        if not found:
             print(f"--resume: no checkpoint in {save_dir}, starting fresh")
     callbacks = [epoch_checkpoint(save_dir, start)]
     try:
@@ -145,8 +152,6 @@ def check_replicas_agree(net, world: int) -> None:
     paddle.distributed.all_gather(gathered, local)
     sums = [float(t.item()) for t in gathered]
     if max(sums) - min(sums) > 1e-6 * max(abs(x) for x in sums):
-        from common.cli import StageError
-
         raise StageError(f"data parallel: expected the same weights in all {world} processes, found checksums {sums}")
     print(f"weights identical in all {world} processes (checksum {sums[0]:.6f})")
 
@@ -158,8 +163,13 @@ def epoch_checkpoint(save_dir: Path, offset: int):
 
     class EpochCheckpoint(paddle.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
+            # Saved under a hidden name and renamed: an interrupted save never looks like an epoch.
             Path(save_dir).mkdir(parents=True, exist_ok=True)
-            self.model.save(str(Path(save_dir) / str(offset + epoch)))
+            final, partial = Path(save_dir) / str(offset + epoch), Path(save_dir) / f".{offset + epoch}.partial"
+            self.model.save(str(partial))
+            if paddle.distributed.get_rank() == 0:  # hapi saves on rank 0 only
+                for suffix in (".pdopt", ".pdparams"):
+                    os.replace(f"{partial}{suffix}", f"{final}{suffix}")
 
     return EpochCheckpoint()
 

@@ -74,9 +74,11 @@ def main(argv=None) -> dict:
     if len(a.lr_values) != len(a.lr_boundaries) + 1:
         raise StageError(f"--lr_values: expected one more value than --lr_boundaries "
                          f"({len(a.lr_boundaries) + 1}), found {len(a.lr_values)}")
+    from common.tf.loop import no_empty_run_on_failure
     from mobilefacenet.trainer import train
 
-    return train(a)
+    with no_empty_run_on_failure():
+        return train(a)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,16 @@ def dataset_size(files: list[str], num_classes: int | None) -> tuple[int, int]:
     return count_records(files)
 
 
+def readable(batches, files: list[str]):
+    """The batches, with a record that does not decode (a corrupt JPEG) reported in one line."""
+    try:
+        yield from batches
+    except tf.errors.OpError as err:
+        first = (err.message or str(err)).strip().splitlines()[0][:200]
+        raise StageError(f"{', '.join(files)}: expected records with decodable images, found a bad one "
+                         f"({first}); check the files with convert_recordio's source or rebuild them") from None
+
+
 def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision: bool = False,
                     jit: bool = False, strategy=None):
     """One compiled step (x, y) -> (total, ce, acc): margin softmax + weight decay + the repos'
@@ -124,9 +134,10 @@ def train(args) -> dict:
     step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision, args.jit,
                            strategy)
     # Across workers: whole TFRecord files per worker when there are enough of them.
-    ds = iter(distribute_dataset(strategy, tfrecord_dataset(args.tfrecords, args.train_batch_size,
-                                                            shuffle=args.shuffle_buffer, seed=args.seed),
-                                 shard_by_file=len(args.tfrecords) >= num_workers(strategy) > 1))
+    ds = readable(iter(distribute_dataset(strategy, tfrecord_dataset(args.tfrecords, args.train_batch_size,
+                                                                     shuffle=args.shuffle_buffer, seed=args.seed),
+                                          shard_by_file=len(args.tfrecords) >= num_workers(strategy) > 1)),
+                  args.tfrecords)
 
     def lr_at(k):  # the schedule of the epoch of global step k (the repos' never advances: --constant_lr)
         return args.lr_values[0] if args.constant_lr else piecewise_lr(args.lr_values, args.lr_boundaries, k // steps)

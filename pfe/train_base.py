@@ -36,9 +36,11 @@ def main(argv=None) -> dict:
     p.add_argument("--resume", action="store_true")
     add_strategy_args(p)
     a = p.parse_args(argv)
+    from common.tf.loop import no_empty_run_on_failure
     from pfe.trainer import train_base
 
-    return train_base(a)
+    with no_empty_run_on_failure():
+        return train_base(a)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,23 @@ from common.tf.training import check_finite, run_folder, write_config
 
 log = logging.getLogger("train")
 
+_new_runs: list[Path] = []  # run folders this process created, until their first checkpoint
+
+
+@contextmanager
+def no_empty_run_on_failure():
+    """Around a trainer: a run folder it created is removed again if training fails before the
+    first checkpoint (it would hold only config.json and be taken for a run by --resume's search)."""
+    try:
+        yield
+    except BaseException:
+        for run_dir in _new_runs:
+            if run_dir.is_dir() and not any(run_dir.glob("*.index")):
+                shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    finally:
+        _new_runs.clear()
+
 
 def start_run(args, models_dir, batch_size: int, config: dict, batch_flag: str = "the batch size"):
     """Strategy (before any other TensorFlow work), seed, and the run folder (new, or the newest
@@ -45,6 +63,8 @@ def start_run(args, models_dir, batch_size: int, config: dict, batch_flag: str =
     chief = is_chief(strategy)
     run_dir = run_folder(models_dir, args.resume, chief)
     if chief:
+        if not any(run_dir.glob("*.index")):
+            _new_runs.append(run_dir)
         write_config(run_dir, {**vars(args), **config})
     return strategy, run_dir
 
@@ -70,7 +90,7 @@ def resume(checkpoint: tf.train.Checkpoint, counter: tf.Variable, run_dir: Path 
             try:
                 checkpoint.restore(prefix).expect_partial()
                 break
-            except (tf.errors.OpError, ValueError) as err:
+            except Exception as err:  # truncated data raise OpError, ValueError or IndexError by where it ends
                 first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
                 if k == len(candidates) - 1:
                     raise StageError(f"{prefix}: expected a readable checkpoint to resume from, found a damaged "

@@ -78,7 +78,7 @@ ZERO_OR_NOT_A_NUMBER = {  # stage: a count or size flag that must be a whole num
 
 
 @pytest.mark.parametrize("package", sorted(ZERO_OR_NOT_A_NUMBER))
-def test_zero_negative_or_wordy_counts_are_usage_errors(package):
+def test_zero_negative_or_wordy_counts_are_usage_errors(package, record_property):
     """`--batch_size 0`, `-3` or `eight`: exit 2 with argparse's one line naming the flag, before
     any file is read or framework loaded (no traceback)."""
     cases = [(stage, flag, value) for stage, flag in ZERO_OR_NOT_A_NUMBER[package] for value in ("0", "-3", "eight")]
@@ -96,6 +96,7 @@ def test_zero_negative_or_wordy_counts_are_usage_errors(package):
     r = _run("-c", code)
     assert r.returncode == 0, r.stderr[-3000:]
     assert int(r.stdout.split()[-1]) == 3 * len(ZERO_OR_NOT_A_NUMBER[package])
+    record_property("bad_inputs", 3 * len(ZERO_OR_NOT_A_NUMBER[package]))
 
 
 def test_synthetic_rejects_a_zero_size_in_one_usage_line(tmp_path):

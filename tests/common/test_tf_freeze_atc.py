@@ -90,6 +90,12 @@ def test_atc_rejects_unknown_nodes_and_names_unconvertible_ops(frozen_pb, tmp_pa
     path, _ = frozen_pb
     with pytest.raises(StageError, match="--out_nodes: expected nodes among"):
         atc.convert(str(path), str(tmp_path / "T"), out_nodes="nope:0", echo=lambda s: None)
+    # The graph was frozen at batch 4: an atc line for 128 cannot change that, and the sidecar
+    # must keep saying 4 (else the next msame rejects correct bins).
+    sidecar = path.with_suffix(".json").read_text()
+    with pytest.raises(StageError, match=r"--input_shape: expected inputImage to fit the graph's \[4, 8, 8, 3\]"):
+        atc.convert(str(path), str(tmp_path / "T"), input_shape="inputImage:128,8,8,3", echo=lambda s: None)
+    assert path.with_suffix(".json").read_text() == sidecar
 
     def serve(x):
         return tf.linalg.eigh(x)[0]

@@ -63,6 +63,34 @@ def test_resume_continues_and_bimap_stays_orthonormal_and_centres_move(trained, 
     assert np.abs(centers.numpy()).sum() > 0
 
 
+def test_resume_skips_a_damaged_checkpoint_and_removes_a_cut_short_save(sfew, tmp_path, caplog):
+    """A save cut short (ckpt-3_temp) is removed; a truncated newest checkpoint is skipped in one
+    warning line for the one before, and training goes on from there."""
+    flags = ["--data_dir", str(sfew), "--models_base_dir", str(tmp_path / "m"), "--logs_base_dir", str(tmp_path / "l"),
+             *ARGS]
+    result = train.main([*flags, "--max_nrof_epochs", "2"])
+    run = result["run_dir"]
+    assert result["checkpoint"].endswith("ckpt-2") and result["steps"] == 4
+    (run / "ckpt-3_temp").mkdir()
+    (run / "ckpt-3_temp" / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"cut")
+    data = next(run.glob("ckpt-2.data-*"))
+    data.write_bytes(data.read_bytes()[:64])
+    with caplog.at_level("WARNING"):
+        result = train.main([*flags, "--max_nrof_epochs", "3", "--resume"])
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("ckpt-3_temp" in w for w in warnings) and not (run / "ckpt-3_temp").exists()
+    assert any("ckpt-2: expected a readable checkpoint" in w and "ckpt-1" in w for w in warnings)
+    assert result["run_dir"] == run and result["checkpoint"].endswith("ckpt-3")
+    tf.train.load_checkpoint(result["checkpoint"])  # the new newest reads
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(sfew, tmp_path):
+    with pytest.raises(StageError, match="none"):
+        train.main(["--data_dir", str(sfew), "--models_base_dir", str(tmp_path / "m"), "--logs_base_dir",
+                    str(tmp_path / "l"), "--pretrained_model", str(tmp_path / "none"), *ARGS])
+    assert not (tmp_path / "m").exists() or not list((tmp_path / "m").iterdir())
+
+
 def test_frozen_centers_flag_keeps_original_bug(sfew, tmp_path):
     train.main(["--data_dir", str(sfew), "--models_base_dir", str(tmp_path), "--logs_base_dir",
                 str(tmp_path / "l"), "--max_nrof_epochs", "1", "--frozen_centers", *ARGS])

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import one_error_line
 from PIL import Image
 
 from common.binio import read_bin
@@ -26,9 +27,10 @@ def test_pic2bin_manifest_names_every_row(tmp_path):
                   "--output_reference_file", str(tmp_path / "refs"), "--batch_size", "4"])
     rows = [line.split("\t") for line in (tmp_path / "refs" / "manifest.tsv").read_text().splitlines()]
     assert rows[0] == ["bin", "row", "label", "class", "path"]
+    # Labels are positions in SFEW's class list (Happy is 3), not among the folders present.
     assert [r[:4] for r in rows[1:]] == [["0", "0", "0", "Angry"], ["0", "1", "0", "Angry"],
-                                         ["0", "2", "0", "Angry"], ["0", "3", "1", "Happy"],
-                                         ["1", "0", "1", "Happy"]]
+                                         ["0", "2", "0", "Angry"], ["0", "3", "3", "Happy"],
+                                         ["1", "0", "3", "Happy"]]
     # The manifest's path is the image whose pixels sit in that row; the padding rows are zero.
     second = read_bin(tmp_path / "bins" / "1.bin", (4, 100, 100, 3), np.float32)
     assert rows[5][4].endswith("Happy/1.png") and second[0, 0, 0, 0] == 10 + len("Happy")
@@ -79,9 +81,7 @@ def test_getacc_result_matches_sklearn(tmp_path):
 def _one_line_failure(*argv):
     r = subprocess.run([sys.executable, "-m", "covpoolfer", *argv], capture_output=True, text=True)
     assert r.returncode == 1, r.stderr[-2000:]
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    return lines[0]
+    return one_error_line(r.stderr)
 
 
 def test_pic2bin_corrupt_image_is_one_line(tmp_path):

@@ -15,7 +15,7 @@ from conftest import one_error_line  # noqa: E402
 from common import synthetic  # noqa: E402
 from common.backends import load_backend  # noqa: E402
 from common.cli import StageError  # noqa: E402
-from microexpression import annotate, config, evaluate, export, train  # noqa: E402
+from microexpression import annotate, config, evaluate, export, infer, train  # noqa: E402
 from microexpression import export_onnx as onnx_stage  # noqa: E402
 
 SMALL = ["--set", "image_shape=[3,32,32]", "--set", "batch_size=16", "--set", "epochs=1"]
@@ -97,6 +97,15 @@ def test_training_resumes_from_the_last_epoch(trained, capsys):
     train.main([*args, "--resume", "--set", "epochs=2"])
     assert "resumed from" in capsys.readouterr().out
     assert (work / "chk" / "1.pdparams").is_file()
+    assert not [p.name for p in (work / "chk").iterdir() if p.name.startswith(".")]  # no partial saves left
+    # A damaged newest checkpoint (a save cut short by a full disk) is skipped, in one line.
+    newest = work / "chk" / "1.pdparams"
+    newest.write_bytes(newest.read_bytes()[:100])
+    train.main([*args, "--resume", "--set", "epochs=2"])
+    out = capsys.readouterr()
+    assert "1.pdparams: expected a readable checkpoint" in out.err and "resumed from" in out.out
+    assert str(work / "chk" / "0") in out.out
+    assert (work / "chk" / "1.pdparams").stat().st_size > 100  # epoch 2 trained and saved again
 
 
 @pytest.mark.slow
@@ -137,6 +146,15 @@ def test_evaluate_export_infer_onnx_and_msame_agree(trained, data, tmp_path, cap
         np.testing.assert_allclose(np.fromfile(ts / "M_output_0.bin", np.float32), expected[0], rtol=1e-4,
                                    atol=1e-4 * np.abs(expected).max())
     assert "paddle.inference" in r.stdout
+    # infer preprocesses at the exported size by itself, takes train's own config, and refuses
+    # another size rather than predicting from it.
+    frames = str(next(p for p in data.glob("*/*") if p.is_dir() and any(p.iterdir())))
+    capsys.readouterr()
+    for extra in ([], ["--config", model + ".json"]):
+        result = infer.main(["--model", str(tmp_path / "infer" / "M"), "--images", frames, *extra])
+        assert result["images"] > 0
+    with pytest.raises(StageError, match=r"exported for image_shape \[3, 32, 32\], found \[3, 224, 224\]"):
+        infer.main(["--model", str(tmp_path / "infer" / "M"), "--images", frames, "--set", "image_shape=[3,224,224]"])
 
 
 def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_path, capsys):

@@ -30,7 +30,7 @@ def bad(tmp_path):
     return tmp_path
 
 
-def test_bad_inputs_fail_in_one_line(bad):
+def test_bad_inputs_fail_in_one_line(bad, record_property):
     f, lfw = bad / "afile", bad / "lfw8.bin"
     cases = [
         (["mobilefacenet", "image2bin", "--eval_dataset", lfw, "--output_dir", f], 2, ["--output_dir", "found a file"]),
@@ -61,7 +61,9 @@ def test_bad_inputs_fail_in_one_line(bad):
         (["mobilefacenet", "demo", "--workdir", f], 2, ["--workdir"]),
         (["common.synthetic", "lfw_bin", "--out", bad / "x.bin", "--identities", "8"], 1, ["identities", "10 folds"]),
     ]
-    assert check_bad_inputs(cases, bad) == 20
+    checked = check_bad_inputs(cases, bad)
+    record_property("bad_inputs", checked)
+    assert checked == 20
 
 
 def test_an_eight_pair_verification_set_is_scored_with_one_fold_per_pair(bad, capsys):

@@ -40,12 +40,27 @@ def bad(tmp_path):
     (tmp_path / "refs_stale" / "7.txt").write_text("1\n")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text("{}")
+    # msame TXT outputs of two batches of 3 and the references that go with them, then broken copies
+    out = tmp_path / "msame_out" / "2026_1_1_0_0_0_0"
+    out.mkdir(parents=True)
+    (out / "0_output_0.txt").write_text("1 2 3\n")
+    (out / "1_output_0.txt").write_text("4 5 0\n")
+    for name, labels in {"refs": ["1 2 3 ", "4 5 6 "], "refs_negative": ["1 -2 3 ", "4 5 6 "],
+                         "refs_short": ["1 2 ", "4 5 6 "], "refs_other": ["1 2 3 ", "4 5 6 "]}.items():
+        (tmp_path / name).mkdir()
+        for k, text in enumerate(labels):
+            (tmp_path / name / f"{k}.txt").write_text(text)
+    manifest = ["bin\trow\tlabel\tclass\tpath"] + [f"{k}\t{i}\t{v}\tc\tp" for k, labels in enumerate([[1, 2, 3], [4, 5, 6]])
+                                                      for i, v in enumerate(labels)]
+    (tmp_path / "refs" / "manifest.tsv").write_text("\n".join(manifest) + "\n")
+    (tmp_path / "refs_other" / "manifest.tsv").write_text("\n".join(manifest[:4]) + "\n")
     return tmp_path
 
 
-def test_bad_inputs_fail_in_one_line(bad):
+def test_bad_inputs_fail_in_one_line(bad, record_property):
     f, val = bad / "afile", bad / "sfew" / "val"
     pic2bin = ["covpoolfer", "pic2bin", "--input_image_dir"]
+    get_acc = ["covpoolfer", "getAcc", "--input_om_out", bad / "msame_out", "--input_reference_out"]
     cases = [
         # outputs that are files, sit under files, or hold an earlier run's files
         ([*pic2bin, val, "--output_bin_dir", f], 2, ["--output_bin_dir", "found a file"]),
@@ -80,8 +95,22 @@ def test_bad_inputs_fail_in_one_line(bad):
         (["covpoolfer", "msame", "--model", bad / "none.onnx", "--output", bad / "o"], 1, ["none.onnx"]),
         (["covpoolfer", "msame", "--model", f, "--output", bad / "o"], 1, ["afile"]),
         (["covpoolfer", "nope"], 2, ["unknown stage"]),
+        # msame outputs and references that do not belong together
+        ([*get_acc, bad / "refs_negative"], 1, ["0.txt", "0 or more", "-2"]),
+        ([*get_acc, bad / "refs_short"], 1, ["0_output_0.txt", "expected 2 predictions", "found 3"]),
+        ([*get_acc, bad / "refs_other"], 1, ["1.txt", "manifest.tsv", "another pic2bin run"]),
+        ([*get_acc, bad / "nothing"], 1, ["nothing", "reference"]),
     ]
-    assert check_bad_inputs(cases, bad) == 26
+    checked = check_bad_inputs(cases, bad)
+    record_property("bad_inputs", checked)
+    assert checked == 30
+
+
+def test_matching_outputs_and_references_score(bad):
+    from covpoolfer import getAcc
+
+    score = getAcc.main(["--input_om_out", str(bad / "msame_out"), "--input_reference_out", str(bad / "refs")])
+    assert score.accuracy == 5 / 6 and score.batches == 2
 
 
 def test_sixteen_bit_pngs_keep_their_brightness(tmp_path):

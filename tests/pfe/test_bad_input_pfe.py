@@ -35,7 +35,7 @@ def bad(tmp_path):
     return tmp_path
 
 
-def test_bad_inputs_fail_in_one_line(bad):
+def test_bad_inputs_fail_in_one_line(bad, record_property):
     f = bad / "afile"
     lfw = ["--lfw_dir", bad / "lfw", "--pairs_file", bad / "pairs.txt"]
     om = ["pfe", "om_output_inf", "--image_list", bad / "list.txt", "--pairs_file", bad / "pairs.txt", "--om_output"]
@@ -65,7 +65,9 @@ def test_bad_inputs_fail_in_one_line(bad):
         (["pfe", "om_inf", "--model", bad / "none.onnx", "--output", bad / "o"], 1, ["none.onnx"]),
         (["pfe", "om_inf", "--model", "m.onnx", "--device", "3"], 1, ["--device"]),
     ]
-    assert check_bad_inputs(cases, bad) == 20
+    checked = check_bad_inputs(cases, bad)
+    record_property("bad_inputs", checked)
+    assert checked == 20
 
 
 def test_om_scores_of_the_hand_made_outputs_are_right(bad):

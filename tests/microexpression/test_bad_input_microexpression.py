@@ -20,7 +20,7 @@ def bad(tmp_path):
     return tmp_path
 
 
-def test_bad_inputs_fail_in_one_line(bad):
+def test_bad_inputs_fail_in_one_line(bad, record_property):
     f = bad / "afile"
     me = "microexpression"
     cases = [
@@ -38,6 +38,11 @@ def test_bad_inputs_fail_in_one_line(bad):
         ([me, "onnx", "--model", bad / "none", "--output", bad / "m.onnx"], 1, ["none"]),
         ([me, "infer", "--model", bad / "none", "--images", bad / "ok.jpg"], 1, ["none"]),
         ([me, "infer", "--model", bad / "infer" / "M", "--images", bad / "nothing"], 1, ["nothing"]),
+        ([me, "train", "--data_root", bad, "--set", "image_shape=[3,0,0]", "--save_dir", bad / "c"], 1,
+         ["image_shape", "[3, 0, 0]"]),
+        ([me, "train", "--data_root", bad, "--set", "epochs=0"], 1, ["epochs", "at least 1"]),
+        ([me, "train", "--data_root", bad, "--set", "LEARNING_RATE.params.lr=-1"], 1, ["LEARNING_RATE"]),
+        ([me, "train", "--data_root", bad, "--set", "crop_scale=[0.9,0.1]"], 1, ["crop_scale"]),
         ([me, "lite", "--optimize_out", bad], 2, ["--optimize_out"]),
         ([me, "lite"], 1, ["paddle_lite_opt", "ONNX"]),
         ([me, "annotate", "--data_root", bad / "classification2"], 1, ["grumpy"]),
@@ -45,4 +50,6 @@ def test_bad_inputs_fail_in_one_line(bad):
         ([me, "msame", "--model", "m.onnx", "--output", f], 2, ["--output"]),
         ([me, "demo", "--workdir", f], 2, ["--workdir"]),
     ]
-    assert check_bad_inputs(cases, bad) == 20
+    checked = check_bad_inputs(cases, bad)
+    record_property("bad_inputs", checked)
+    assert checked == 24

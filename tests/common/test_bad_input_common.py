@@ -19,7 +19,7 @@ def bad(tmp_path):
     return tmp_path
 
 
-def test_bad_inputs_fail_in_one_line(bad):
+def test_bad_inputs_fail_in_one_line(bad, record_property):
     f = bad / "afile"
     syn = ["common.synthetic"]
     cases = [
@@ -44,7 +44,9 @@ def test_bad_inputs_fail_in_one_line(bad):
         (["common.atc", "--model", bad / "m.pb", "--output", f / "om"], 2, ["--output", "found the file"]),
         (["common.atc", "--model", bad / "m.pb", "--output", bad / "om", "--framework", "5"], 2, ["--framework"]),
     ]
-    assert check_bad_inputs(cases, bad) == 20
+    checked = check_bad_inputs(cases, bad)
+    record_property("bad_inputs", checked)
+    assert checked == 20
 
 
 def test_a_failed_msame_run_leaves_no_output_folder(tmp_path):
@@ -73,3 +75,22 @@ def test_a_failed_msame_run_leaves_no_output_folder(tmp_path):
     with pytest.raises(StageError, match="2.bin"):
         run_portable(str(model), [str(bins)], str(tmp_path / "out2"), echo=lambda s: None)
     assert list((tmp_path / "out2").iterdir()) == []
+
+
+def test_sigterm_ends_a_stage_in_one_line_and_leaves_nothing_half_written(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sfew"
+    proc = subprocess.Popen([sys.executable, "-m", "common.synthetic", "sfew", "--out", str(out),
+                             "--train_per_class", "5000"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".sfew.*.partial/Train")) and time.time() < deadline:
+        time.sleep(0.1)  # writing has begun: the stage's handlers are in place
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert err.strip().splitlines()[-1] == "error: interrupted (SIGTERM)" and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # neither the data folder nor its temporary one
