@@ -18,17 +18,20 @@ class ImageError(StageError):
 
 
 def decode_rgb(data: bytes, name: str = "<bytes>", size: tuple[int, int] | None = None,
-               resize: bool = False) -> np.ndarray:
+               resize: bool = False, orient: bool = False) -> np.ndarray:
     """Decode encoded image bytes to an RGB uint8 array of shape (H, W, 3).
 
     ``size`` is (height, width). With ``resize`` the image is resized (bilinear) to it,
-    otherwise a different size is an error.
+    otherwise a different size is an error. ``orient`` turns a camera photo upright by its
+    EXIF orientation tag (datasets' crops are stored upright and carry none).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()  # forces a full decode, so truncated files fail here
+            if orient:
+                img = ImageOps.exif_transpose(img)
             if img.mode in ("I;16", "I;16L", "I;16B", "I"):
                 # 16-bit grayscale: Pillow's convert("RGB") clips at 255 (all white); scale instead.
                 wide = np.asarray(img, dtype=np.float64)
@@ -50,7 +53,7 @@ def decode_rgb(data: bytes, name: str = "<bytes>", size: tuple[int, int] | None 
 
 
 def load_rgb(path: str | os.PathLike, size: tuple[int, int] | None = None,
-             resize: bool = False) -> np.ndarray:
+             resize: bool = False, orient: bool = False) -> np.ndarray:
     """Load ``path`` as an RGB uint8 array (H, W, 3); see :func:`decode_rgb` for ``size``."""
     p = Path(path)
     if not p.is_file():
@@ -58,7 +61,7 @@ def load_rgb(path: str | os.PathLike, size: tuple[int, int] | None = None,
     data = p.read_bytes()
     if not data:
         raise ImageError(f"{p}: expected an image file, found an empty file")
-    return decode_rgb(data, str(p), size, resize)
+    return decode_rgb(data, str(p), size, resize, orient)
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:

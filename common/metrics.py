@@ -269,6 +269,12 @@ def read_pairs(path: str | os.PathLike) -> PairsFile:
         except ValueError:
             raise StageError(f"{p}:{lineno}: expected 'name i j' or 'name1 i name2 j', "
                              f"found '{' '.join(f)}'") from None
+    expected = np.tile(np.repeat([True, False], per), nfolds)  # per fold: N genuine, then N impostor
+    wrong = np.flatnonzero(np.array(same) != expected)
+    if wrong.size:
+        k = int(wrong[0])
+        raise StageError(f"{p}:{k + 2}: expected a {'genuine' if expected[k] else 'impostor'} pair (each fold is "
+                         f"{per} genuine then {per} impostor lines), found '{' '.join(body[k])}'")
     folds = np.repeat(np.arange(nfolds), 2 * per)
     return PairsFile(pairs, np.array(same), folds)
 

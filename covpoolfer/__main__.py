@@ -13,6 +13,7 @@ STAGES = {
     "msame": "covpoolfer.msame",
     "getAcc": "covpoolfer.getAcc",
     "classify": "covpoolfer.classify",
+    "predict": "covpoolfer.predict",
     "demo": "covpoolfer.demo",
     "bench": "covpoolfer.bench",
 }

@@ -114,7 +114,8 @@ def _train(a, config) -> dict:
                       f"({type(err).__name__}); resuming from {found[k + 1][0]}", file=sys.stderr)
                 continue
             start = done
-            print(f"resumed from {prefix} ({start} of {epochs} epochs done)")
+            print(f"resumed from {prefix} ({start} of {epochs} epochs done); Paddle's progress below counts "
+                  f"this run's epochs from 1: they are epochs {start + 1} to {epochs}, saved as {start}, {start + 1}, ...")
             break
         if not found:
             print(f"--resume: no checkpoint in {save_dir}, starting fresh")

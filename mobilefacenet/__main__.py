@@ -9,6 +9,8 @@ STAGES = {
     "convert_recordio": "mobilefacenet.convert_recordio",
     "train_nets": "mobilefacenet.train_nets",
     "inference": "mobilefacenet.inference",
+    "verify": "mobilefacenet.verify",
+    "search": "mobilefacenet.search",
     "ckpt2pb": "mobilefacenet.ckpt2pb",
     "image2bin": "mobilefacenet.image2bin",
     "atc": "mobilefacenet.atc",

@@ -16,6 +16,21 @@ from pathlib import Path
 from common.cli import output_file, parser, positive_int
 
 
+def _store_threshold(prefix: str, threshold: float, dataset: str) -> None:
+    """The 10-fold threshold (squared distance) beside the checkpoint, for `mobilefacenet verify`."""
+    import json
+
+    from common.cli import write_text_atomic
+    from mobilefacenet.verify import THRESHOLD
+
+    path = Path(prefix).parent / THRESHOLD
+    try:
+        write_text_atomic(path, json.dumps({"threshold": float(threshold), "dataset": str(dataset),
+                                            "checkpoint": prefix}, indent=2) + "\n")
+    except OSError as err:
+        print(f"warning: {path}: threshold not stored ({err.strerror})", file=sys.stderr)
+
+
 def main(argv=None) -> dict:
     p = parser("mobilefacenet inference", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True,
@@ -44,6 +59,8 @@ def main(argv=None) -> dict:
         print(f"{name}: {len(issame)} pairs  Accuracy: {result.accuracy:1.3f}+-{result.std:1.3f}  "
               f"threshold {result.threshold:.2f}  fold accuracies {' '.join(f'{v:.3f}' for v in result.fold_accuracies)}")
         results[name] = result
+        if len(a.eval_datasets) == 1 or name == "lfw":
+            _store_threshold(prefix, result.threshold, path)
         curves[name] = roc(-((emb[0::2] - emb[1::2]) ** 2).sum(1), issame)
     if a.roc:
         plot_rocs(curves, a.roc, title="MobileFaceNet verification ROC")

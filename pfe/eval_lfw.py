@@ -27,6 +27,24 @@ def extract(base, head, images: np.ndarray, batch_size: int = 128):
     return np.concatenate(mu), np.concatenate(sigma_sq)
 
 
+def _store_thresholds(prefix: str, result: dict, lfw_dir: str) -> None:
+    """The best thresholds (score units) beside the checkpoint, for `pfe verify`."""
+    import json
+    from pathlib import Path
+
+    from common.cli import write_text_atomic
+    from pfe.verify import THRESHOLDS
+
+    path = Path(prefix).parent / THRESHOLDS
+    payload = {"cosine": -result["cosine_threshold"], "MLS": -result["MLS_threshold"], "pairs": result["pairs"],
+               "lfw_dir": str(lfw_dir), "checkpoint": prefix}
+    try:
+        write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
+        print(f"thresholds stored in {path} (pfe verify uses them)")
+    except OSError as err:
+        print(f"warning: {path}: thresholds not stored ({err.strerror})", file=sys.stderr)
+
+
 def main(argv=None) -> dict:
     p = parser("pfe eval_lfw", __doc__.strip().splitlines()[0])
     p.add_argument("--ckpt_path", required=True,
@@ -49,6 +67,7 @@ def main(argv=None) -> dict:
     print(f"{prefix}: {len(paths)} images, {len(pairs.issame)} pairs")
     scores = lfw_scores(mu, sigma_sq, index)
     result = {**report(scores, pairs), "images": len(paths), "checkpoint": prefix}
+    _store_thresholds(prefix, result, a.lfw_dir)
     if a.roc:
         plot_rocs({k: roc(v, pairs.issame) for k, v in scores.items()}, a.roc, title="PFE on LFW")
         print(f"ROC curves drawn to {a.roc}")

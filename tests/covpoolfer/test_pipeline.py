@@ -195,3 +195,26 @@ def test_msame_rejects_a_wrong_size_bin_in_one_line(trained, tmp_path):
     assert r.returncode == 1
     line = one_error_line(r.stderr)
     assert "0.bin" in line and str(2 * 100 * 100 * 3 * 4) in line and str(3 * 100 * 100 * 3 * 4) in line
+
+
+@pytest.mark.slow
+def test_predict_on_a_real_photo_draws_and_writes_every_face(trained, tmp_path):
+    """Your own photos: the astronaut (scikit-image's public-domain photo) through detection,
+    alignment and the small checkpoint: one face, probabilities that sum to 1, a picture."""
+    skimage = pytest.importorskip("skimage")
+    pytest.importorskip("mtcnn")
+    from covpoolfer import predict
+
+    photo = os.path.join(os.path.dirname(skimage.__file__), "data", "astronaut.png")
+    result = predict.main(["--ckpt_path", str(_run_dir(trained)), photo, "--picture", str(tmp_path / "p.png"),
+                           "--json", str(tmp_path / "p.json")])
+    (face,) = result["photos"][0]["faces"]
+    assert face["expression"] in synthetic.SFEW_CLASSES and abs(sum(face["probabilities"].values()) - 1) < 1e-4
+    assert json.loads((tmp_path / "p.json").read_text())["photos"][0]["faces"][0]["box"] == face["box"]
+    from PIL import Image
+
+    assert Image.open(tmp_path / "p.png").size == (512, 512)
+    Image.new("RGB", (200, 200), "grey").save(tmp_path / "blank.png")
+    r = subprocess.run([sys.executable, "-m", "covpoolfer", "predict", "--ckpt_path", str(_run_dir(trained)),
+                        str(tmp_path / "blank.png")], capture_output=True, text=True)
+    assert r.returncode == 1 and "expected a face, found none" in one_error_line(r.stderr)

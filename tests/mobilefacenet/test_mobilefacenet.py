@@ -201,3 +201,40 @@ def test_mixed_precision_and_xla_training_run_and_freeze_in_float32(data, tmp_pa
     assert weights.dtype == tf.float32 and np.isfinite(weights.numpy()).all()
     emb = model(tf.zeros([1, 112, 112, 3]), training=False)
     assert emb.dtype == tf.float32 and np.isfinite(emb.numpy()).all()
+
+
+@pytest.mark.slow
+def test_verify_and_search_real_photos_with_a_cached_gallery(trained, data, tmp_path):
+    """mobilefacenet verify/search on the astronaut photo (scikit-image, public domain) with the
+    small checkpoint: well-formed scores, matches ranked by cosine, and a gallery embedded once,
+    then only a changed photo again."""
+    skimage = pytest.importorskip("skimage")
+    pytest.importorskip("mtcnn")
+    from PIL import Image
+
+    from mobilefacenet import inference, search, verify
+
+    photo = Image.open(os.path.join(os.path.dirname(skimage.__file__), "data", "astronaut.png")).convert("RGB")
+    photo.save(tmp_path / "probe.png")
+    gallery = tmp_path / "gallery"
+    for person in ("eileen", "other", "third"):
+        (gallery / person).mkdir(parents=True)
+    photo.transpose(Image.FLIP_LEFT_RIGHT).save(gallery / "eileen" / "1.png")
+    # Two more gallery entries the detector still finds: a grey, slightly turned copy and a posterised one.
+    from PIL import ImageOps
+
+    ImageOps.grayscale(photo).convert("RGB").rotate(8).save(gallery / "other" / "1.png")
+    ImageOps.posterize(photo, 2).save(gallery / "third" / "1.png")
+    best = trained / "best" if (trained / "best").is_dir() else trained
+    inference.main(["--ckpt_path", str(best), "--eval_datasets", str(data / "lfw.bin")])  # stores its threshold
+    same = verify.main(["--ckpt_path", str(best), str(tmp_path / "probe.png"), str(gallery / "eileen" / "1.png")])
+    assert -1.0 <= same["cosine"] <= 1.0 and same["threshold"] is not None and same["same"] in (True, False)
+    first = search.main(["--ckpt_path", str(best), "--gallery", str(gallery), "--probe", str(tmp_path / "probe.png"),
+                         "--top_k", "3"])
+    assert first["embedded"] == 3 and len(first["matches"]) == 3
+    assert [m[1] for m in first["matches"]] == sorted((m[1] for m in first["matches"]), reverse=True)
+    again = search.main(["--ckpt_path", str(best), "--gallery", str(gallery), "--probe", str(tmp_path / "probe.png")])
+    assert again["embedded"] == 0 and again["matches"] == first["matches"][:len(again["matches"])]
+    os.utime(gallery / "other" / "1.png", ns=(1, 1))
+    assert search.main(["--ckpt_path", str(best), "--gallery", str(gallery), "--probe",
+                        str(tmp_path / "probe.png")])["embedded"] == 1

@@ -32,6 +32,7 @@ def bad(tmp_path):
     (tmp_path / "stale").mkdir()
     (tmp_path / "stale" / "9.bin").write_bytes(b"\0")
     (tmp_path / "badpairs.txt").write_text("2 1\nA 1 2\nA 1 B\n")
+    (tmp_path / "unbalanced.txt").write_text("2\t1\nA\t1\tB\t1\nA\t1\t2\nA\t1\t2\nA\t1\tB\t1\n")
     return tmp_path
 
 
@@ -49,6 +50,8 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
           bad / "b"], 1, ["none.txt"]),
         (["pfe", "inf_input2bin", "--lfw_dir", bad / "lfw", "--pairs_file", bad / "badpairs.txt", "--output_dir",
           bad / "b"], 1, ["badpairs.txt"]),
+        (["pfe", "inf_input2bin", "--lfw_dir", bad / "lfw", "--pairs_file", bad / "unbalanced.txt", "--output_dir",
+          bad / "b"], 1, ["unbalanced.txt:2", "expected a genuine pair"]),
         (["pfe", "eval_lfw", "--ckpt_path", bad, *lfw, "--roc", bad], 2, ["--roc", "found a folder"]),
         (["pfe", "train_base", "--data_dir", bad / "lfw", "--models_dir", f], 2, ["--models_dir"]),
         (["pfe", "train", "--base_model", bad, "--data_dir", bad / "lfw", "--logs_dir", f / "x"], 2, ["--logs_dir"]),
@@ -67,7 +70,7 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
     ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 20
+    assert checked == 21
 
 
 def test_om_scores_of_the_hand_made_outputs_are_right(bad):

@@ -1,6 +1,7 @@
 """PFE: sphere-net shapes, MLS against NumPy, a frozen base under head training, the om chain."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -201,3 +202,35 @@ def test_om_output_inf_rejects_an_unknown_image_in_the_pairs(tmp_path):
     with pytest.raises(StageError, match="B_0001"):
         om_output_inf.main(["--om_output", str(out), "--image_list", str(tmp_path / "list.txt"),
                             "--pairs_file", str(tmp_path / "pairs.txt")])
+
+
+@pytest.mark.slow
+def test_verify_two_photos_and_two_folders(runs, tmp_path, capsys):
+    """pfe verify on real photos: the astronaut against a blurred copy of herself (files) and
+    against folders of both; the blurred face carries more uncertainty."""
+    skimage = pytest.importorskip("skimage")
+    pytest.importorskip("mtcnn")
+    from PIL import Image, ImageFilter
+
+    from pfe import verify
+
+    _, _, pfe_run = runs
+    photo = Image.open(os.path.join(os.path.dirname(skimage.__file__), "data", "astronaut.png")).convert("RGB")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    photo.save(tmp_path / "a" / "sharp.png")
+    photo.transpose(Image.FLIP_LEFT_RIGHT).save(tmp_path / "a" / "mirrored.png")
+    photo.filter(ImageFilter.GaussianBlur(4)).save(tmp_path / "b" / "blurred.png")
+    one = verify.main(["--ckpt_path", str(pfe_run), str(tmp_path / "a" / "sharp.png"), str(tmp_path / "b" / "blurred.png"),
+                       "--threshold=-1e9"])
+    assert one["same"] is True and np.isfinite(one["cosine"]) and np.isfinite(one["MLS"])
+    assert len(one["mean_sigma_sq"]["a"]) == 1 and one["mean_sigma_sq"]["b"][0] > 0
+    # Without --threshold: the MLS threshold eval_lfw stores beside the run.
+    from pfe import eval_lfw
+
+    root, _, _ = runs
+    scored = eval_lfw.main(["--ckpt_path", str(pfe_run), "--lfw_dir", str(root / "lfw" / "lfw_mtcnncaffe_aligned"),
+                            "--pairs_file", str(root / "lfw" / "lfw_pairs.txt")])
+    both = verify.main(["--ckpt_path", str(pfe_run), str(tmp_path / "a"), str(tmp_path / "b")])
+    assert len(both["photos"]["a"]) == 2 and "fused" in capsys.readouterr().out
+    assert both["threshold"] == pytest.approx(-scored["MLS_threshold"]) and both["same"] is not None

@@ -1,0 +1,111 @@
+"""The expression of every face in your own photos: detect, align, classify, draw.
+
+    covpoolfer predict --ckpt_path models/<run> photo.jpg [more.jpg ...] --picture faces.png --json faces.json
+
+Each face is found by MTCNN, aligned to the 100x100 covpoolfer template (common.align) and
+classified by the checkpoint (a training run, a converted or an original TF1 checkpoint). Prints
+every face's box, its expression and the class probabilities; --picture draws the boxes and
+labels on the photos, --json writes the same figures. A photo without a face is reported; no face
+in any photo is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+from common.cli import StageError, output_file, parser, positive_int, write_text_atomic
+from covpoolfer.models import SFEW_CLASSES
+
+
+def build_parser():
+    p = parser("covpoolfer predict", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True, help="run folder or ckpt-N prefix, or an original TF1 checkpoint")
+    p.add_argument("images", nargs="+", help="photos")
+    p.add_argument("--use_ema", action="store_true", help="original checkpoints: the ExponentialMovingAverage shadows")
+    p.add_argument("--picture", type=output_file, default=None, metavar="PNG", help="draw boxes and labels here")
+    p.add_argument("--json", type=output_file, default=None, help="write every face's figures here")
+    p.add_argument("--max_side", type=positive_int, default=640, help="scale larger photos down for detection")
+    return p
+
+
+def main(argv=None) -> dict:
+    a = build_parser().parse_args(argv)
+    from PIL import Image
+
+    from common.align import Detector, align, read_photo
+    from covpoolfer.models.covpoolnet import restore_model
+
+    model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
+    names = config.get("classes") or SFEW_CLASSES
+    size = int(config["image_size"])
+    detect = Detector(a.max_side)
+    results, photos = [], []
+    for path in a.images:
+        rgb = read_photo(path)
+        faces = detect(rgb)
+        photos.append(rgb)
+        crops = [align(rgb, f.points, "covpoolfer") for f in faces]
+        if crops and size != 100:
+            crops = [np.asarray(Image.fromarray(c).resize((size, size), Image.BILINEAR)) for c in crops]
+        probs = _softmax(model(np.stack(crops).astype(np.float32), training=False)["logits"].numpy()) if crops else []
+        entry = {"photo": str(path), "faces": []}
+        print(f"{path}: {len(faces)} face(s)")
+        for k, (face, p) in enumerate(zip(faces, probs, strict=True)):
+            best = int(np.argmax(p))
+            entry["faces"].append({"box": [round(v, 1) for v in face.box], "detection_score": round(face.score, 4),
+                                   "expression": names[best], "probabilities": dict(zip(names, map(float, p),
+                                                                                         strict=True))})
+            others = ", ".join(f"{names[i]} {p[i]:.2f}" for i in np.argsort(-p)[1:4])
+            print(f"  face {k}: box {[round(v) for v in face.box]}  {names[best]} {p[best]:.2f}  ({others})")
+        results.append(entry)
+    if not any(r["faces"] for r in results):
+        raise StageError(f"{', '.join(a.images)}: expected a face, found none in {len(a.images)} photo(s)")
+    if a.json:
+        write_text_atomic(a.json, json.dumps({"checkpoint": prefix, "photos": results}, indent=2) + "\n")
+        print(f"figures written to {a.json}")
+    if a.picture:
+        draw(photos, results, a.picture)
+        print(f"boxes and labels drawn to {a.picture}")
+    return {"checkpoint": prefix, "photos": results}
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def draw(photos: list[np.ndarray], results: list[dict], path: str) -> None:
+    """The photos side by side at one height, each face boxed and labelled."""
+    from PIL import Image, ImageDraw
+
+    height = min(max(p.shape[0] for p in photos), 720)
+    panels = []
+    for rgb, entry in zip(photos, results, strict=True):
+        scale = height / rgb.shape[0]
+        img = Image.fromarray(rgb).resize((max(1, round(rgb.shape[1] * scale)), height), Image.BILINEAR)
+        pen = ImageDraw.Draw(img)
+        for face in entry["faces"]:
+            x, y, w, h = (v * scale for v in face["box"])
+            pen.rectangle([x, y, x + w, y + h], outline=(255, 40, 40), width=3)
+            label = f"{face['expression']} {face['probabilities'][face['expression']]:.2f}"
+            pen.rectangle([x, max(0, y - 16), x + 8 * len(label), max(0, y - 16) + 16], fill=(255, 40, 40))
+            pen.text((x + 3, max(0, y - 15)), label, fill="white")
+        panels.append(img)
+    canvas = Image.new("RGB", (sum(p.width for p in panels), height), "white")
+    x = 0
+    for p in panels:
+        canvas.paste(p, (x, 0))
+        x += p.width
+    from common.cli import atomic_path
+
+    with atomic_path(path, ".png") as tmp:
+        canvas.save(tmp, format="PNG")
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,104 @@
+"""Who is this? The gallery photos whose faces are closest to a probe photo's face.
+
+    mobilefacenet search --ckpt_path output/ckpt/<run>/best --gallery people/ --probe who.jpg --top_k 5
+
+Every gallery photo's largest face is embedded once and cached in `<gallery>/embeddings.h5`
+(--cache), keyed by the checkpoint and each photo's size and modification time, so only a new or
+changed photo, or another checkpoint, is embedded again. Prints the top-k photos by cosine
+similarity (a photo's folder is usually the person).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import StageError, output_file, parser, positive_int
+
+
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def gallery_embeddings(model, prefix: str, gallery: Path, cache: Path, detect) -> tuple[np.ndarray, list[str], int]:
+    """(unit embeddings, photo paths, photos embedded now) of every gallery photo with a face."""
+    import h5py
+
+    from common.align import photos
+    from common.cli import atomic_path
+    from mobilefacenet.verify import embed_photos
+
+    files = photos(gallery)
+    if not files:
+        raise StageError(f"{gallery}: expected gallery photos, found none")
+    known = {}
+    if cache.is_file():
+        with h5py.File(cache, "r") as f:
+            if f.attrs.get("checkpoint") == prefix:
+                for path, stamp, e in zip(f["paths"][:], f["stamps"][:], f["embeddings"][:], strict=True):
+                    known[path.decode()] = (stamp.decode(), e)
+    rows, todo = {}, []
+    for photo in files:
+        hit = known.get(str(photo))
+        if hit and hit[0] == _stamp(photo):
+            rows[str(photo)] = hit[1]
+        else:
+            todo.append(photo)
+    if todo:
+        emb, used = embed_photos(model, todo, detect)
+        rows.update({str(p): e for p, e in zip(used, emb, strict=True)})
+    paths = [str(p) for p in files if str(p) in rows]
+    if not paths:
+        raise StageError(f"{gallery}: expected gallery photos with a face, found none")
+    embeddings = np.stack([rows[p] for p in paths])
+    with atomic_path(cache, suffix=".h5") as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["checkpoint"] = prefix
+        f["paths"] = np.array([p.encode() for p in paths])
+        f["stamps"] = np.array([_stamp(Path(p)).encode() for p in paths])
+        f["embeddings"] = embeddings
+    return embeddings, paths, len(todo)
+
+
+def main(argv=None) -> dict:
+    p = parser("mobilefacenet search", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True, help="run folder, its best/ folder or a ckpt-N prefix, or the original")
+    p.add_argument("--gallery", required=True, help="a folder of photos (sub-folders per person are fine)")
+    p.add_argument("--probe", required=True, help="the photo to look up")
+    p.add_argument("--top_k", type=positive_int, default=5)
+    p.add_argument("--cache", type=output_file, default=None, help="embedding cache (default <gallery>/embeddings.h5)")
+    p.add_argument("--use_ema", action="store_true", help="original checkpoints: the ExponentialMovingAverage shadows")
+    p.add_argument("--max_side", type=positive_int, default=640, help="scale larger photos down for detection")
+    a = p.parse_args(argv)
+    from common.align import Detector
+    from common.tf.tf1_import import find_checkpoint
+    from mobilefacenet.models.mobilefacenet import restore_model
+    from mobilefacenet.verify import embed_photos
+
+    gallery = Path(a.gallery)
+    if not gallery.is_dir():
+        raise StageError(f"{gallery}: expected a folder of gallery photos, found {'a file' if gallery.exists() else 'nothing'}")
+    if not Path(a.probe).is_file():
+        raise StageError(f"{a.probe}: expected a photo, found nothing")
+    model, _, _ = restore_model(a.ckpt_path, a.use_ema)
+    source = str(Path(find_checkpoint(a.ckpt_path)).resolve()) + (" (EMA)" if a.use_ema else "")
+    detect = Detector(a.max_side)
+    embeddings, paths, fresh = gallery_embeddings(model, source, gallery, Path(a.cache or gallery / "embeddings.h5"),
+                                                  detect)
+    probe, used = embed_photos(model, [a.probe], detect)
+    if not used:
+        raise StageError(f"{a.probe}: expected a face, found none")
+    similarity = embeddings @ probe[0]
+    order = np.argsort(-similarity)[:a.top_k]
+    print(f"gallery: {len(paths)} faces ({fresh} embedded now, the rest from the cache)")
+    for rank, i in enumerate(order, start=1):
+        print(f"{rank}. {paths[i]}  cosine {similarity[i]:.4f}")
+    return {"matches": [(paths[i], float(similarity[i])) for i in order], "gallery": len(paths), "embedded": fresh}
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))

@@ -1,0 +1,90 @@
+"""Are these two the same person? MobileFaceNet's cosine similarity between two photos.
+
+    mobilefacenet verify --ckpt_path output/ckpt/<run>/best a.jpg b.jpg
+
+Each photo's largest face is found by MTCNN and aligned to the 112x112 arcface template
+(common.align), embedded and L2-normalised. Prints the cosine similarity and the squared
+distance, and same/different at --threshold (a squared distance, insightface's convention), or
+the one `inference` stored beside the checkpoint (`lfw_threshold.json`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from common.cli import StageError, parser, positive_int
+
+THRESHOLD = "lfw_threshold.json"  # inference's 10-fold threshold, beside the checkpoint
+
+
+def embed_photos(model, photos: list, detect, echo=print) -> tuple[np.ndarray, list]:
+    """Unit embeddings of the largest face of each photo, and the photos that had one."""
+    from common.align import align, read_photo
+    from mobilefacenet.data import normalize
+    from mobilefacenet.evaluate import embed
+
+    crops, used = [], []
+    for photo in photos:
+        rgb = read_photo(photo)
+        faces = detect(rgb)
+        if not faces:
+            echo(f"{photo}: no face")
+            continue
+        if len(faces) > 1:
+            echo(f"{photo}: {len(faces)} faces, using the largest")
+        crops.append(normalize(align(rgb, faces[0].points, "arcface")))
+        used.append(photo)
+    if not crops:
+        return np.zeros((0, 0), np.float32), used
+    return embed(model, np.stack(crops)), used
+
+
+def stored_threshold(prefix: str) -> tuple[float | None, str]:
+    path = Path(prefix).parent / THRESHOLD
+    if path.is_file():
+        return float(json.loads(path.read_text())["threshold"]), str(path)
+    return None, str(path)
+
+
+def main(argv=None) -> dict:
+    p = parser("mobilefacenet verify", __doc__.strip().splitlines()[0])
+    p.add_argument("--ckpt_path", required=True, help="run folder, its best/ folder or a ckpt-N prefix, or the original")
+    p.add_argument("a", help="a photo")
+    p.add_argument("b", help="a photo")
+    p.add_argument("--use_ema", action="store_true", help="original checkpoints: the ExponentialMovingAverage shadows")
+    p.add_argument("--threshold", type=float, default=None,
+                   help=f"squared distance below which the faces are the same person (default: {THRESHOLD})")
+    p.add_argument("--max_side", type=positive_int, default=640, help="scale larger photos down for detection")
+    a = p.parse_args(argv)
+    from common.align import Detector
+    from mobilefacenet.models.mobilefacenet import restore_model
+
+    for side in (a.a, a.b):
+        if not Path(side).is_file():
+            raise StageError(f"{side}: expected a photo, found {'a folder' if Path(side).is_dir() else 'nothing'}")
+    model, _, prefix = restore_model(a.ckpt_path, a.use_ema)
+    emb, used = embed_photos(model, [a.a, a.b], Detector(a.max_side))
+    if len(used) < 2:
+        missing = [s for s in (a.a, a.b) if s not in used]
+        raise StageError(f"{missing[0]}: expected a face, found none")
+    distance = float(np.sum((emb[0] - emb[1]) ** 2))
+    cosine = 1.0 - distance / 2.0
+    threshold, source = (a.threshold, "--threshold") if a.threshold is not None else stored_threshold(prefix)
+    print(f"cosine similarity {cosine:.4f}  squared distance {distance:.4f}")
+    same = None if threshold is None else distance < threshold
+    if same is None:
+        print(f"no threshold: pass --threshold or run inference first (it writes {source})")
+    else:
+        print(f"{'same person' if same else 'different people'} (distance {distance:.3f} "
+              f"{'<' if same else '>='} threshold {threshold:.3f} from {source})")
+    return {"cosine": cosine, "distance": distance, "threshold": threshold, "same": same}
+
+
+if __name__ == "__main__":
+    from common.cli import run
+
+    sys.exit(run(main))
