@@ -25,14 +25,14 @@ def build_parser():
     # The recipe: many subjects (one frame per clip, two clips per class) and expressions at three
     # times CASME II's strength, so that a resnet18 from scratch learns across subjects in two
     # minutes; whole frames (no random crop) at 48x48.
-    p.add_argument("--subjects", type=positive_int, default=48)
+    p.add_argument("--subjects", type=positive_int, default=64)
     p.add_argument("--clips_per_subject", type=positive_int, default=14, help="clips per subject (14: two per class)")
     p.add_argument("--frames_per_clip", type=positive_int, default=1,
                    help="frames per clip (more are near-duplicates of each other)")
     p.add_argument("--amplitude", type=float, default=3.0,
                    help="expression strength of the synthetic frames (the data default 0.45 is a real micro-expression)")
     p.add_argument("--nuisance", type=float, default=0.4, help="per-clip pose/light/background strength")
-    p.add_argument("--epochs", type=positive_int, default=12)
+    p.add_argument("--epochs", type=positive_int, default=10)
     p.add_argument("--image_size", type=positive_int, default=48)
     p.add_argument("--batch_size", type=positive_int, default=16)
     p.add_argument("--arch", default="resnet18", choices=["resnet18", "resnet34", "resnet50"])

@@ -43,10 +43,16 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
         (["common.atc", "--model", bad / "m.pb", "--output", bad / "om"], 1, ["m.pb"]),
         (["common.atc", "--model", bad / "m.pb", "--output", f / "om"], 2, ["--output", "found the file"]),
         (["common.atc", "--model", bad / "m.pb", "--output", bad / "om", "--framework", "5"], 2, ["--framework"]),
+        (["common.align", "--input", bad / "none", "--output", bad / "al"], 1, ["none", "expected a photo"]),
+        (["common.align", "--input", bad / "bins", "--output", bad / "al"], 1, ["bins", "found none"]),
+        (["common.align", "--input", bad / "old", "--output", f], 2, ["--output", "found a file"]),
+        (["common.align", "--input", bad / "old", "--output", bad / "al", "--template", "vgg"], 2, ["--template"]),
+        (["common.align", "--input", bad / "old", "--output", bad / "al", "--landmarks", bad / "m.pb"], 1,
+         ["m.pb:1", "x1 x2 x3 x4 x5 y1"]),
     ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 20
+    assert checked == 25
 
 
 def test_a_failed_msame_run_leaves_no_output_folder(tmp_path):

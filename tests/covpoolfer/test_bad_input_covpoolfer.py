@@ -95,6 +95,8 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
         (["covpoolfer", "msame", "--model", bad / "none.onnx", "--output", bad / "o"], 1, ["none.onnx"]),
         (["covpoolfer", "msame", "--model", f, "--output", bad / "o"], 1, ["afile"]),
         (["covpoolfer", "nope"], 2, ["unknown stage"]),
+        (["covpoolfer", "predict", "--ckpt_path", bad, "x.jpg", "--picture", bad], 2, ["--picture", "found a folder"]),
+        (["covpoolfer", "predict", "--ckpt_path", bad, "x.jpg", "--json", f / "j"], 2, ["--json", "found the file"]),
         # msame outputs and references that do not belong together
         ([*get_acc, bad / "refs_negative"], 1, ["0.txt", "0 or more", "-2"]),
         ([*get_acc, bad / "refs_short"], 1, ["0_output_0.txt", "expected 2 predictions", "found 3"]),
@@ -103,7 +105,7 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
     ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 30
+    assert checked == 32
 
 
 def test_matching_outputs_and_references_score(bad):

@@ -59,11 +59,17 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
         (["mobilefacenet", "om_eval", "--model", "m.onnx", "--outputSize", "9"], 1, ["--outputSize"]),
         (["mobilefacenet", "convert_checkpoint", "--ckpt_path", bad, "--output_dir", f], 2, ["--output_dir"]),
         (["mobilefacenet", "demo", "--workdir", f], 2, ["--workdir"]),
+        (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad / "none", "--probe", lfw], 1,
+         ["none", "gallery"]),
+        (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", bad / "none.jpg"], 1,
+         ["none.jpg", "expected a photo"]),
+        (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", lfw, "--cache", bad], 2,
+         ["--cache"]),
         (["common.synthetic", "lfw_bin", "--out", bad / "x.bin", "--identities", "8"], 1, ["identities", "10 folds"]),
     ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 20
+    assert checked == 23
 
 
 def test_an_eight_pair_verification_set_is_scored_with_one_fold_per_pair(bad, capsys):
