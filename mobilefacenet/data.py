@@ -63,6 +63,24 @@ def decode_verification_images(bins: list[bytes], path: str | os.PathLike, size:
     return out
 
 
+def tfrecord_files(items: list[str]) -> list[str]:
+    """--tfrecords as given: files, globs (``ms1m/train-*.tfrecords``) or folders of shards."""
+    import glob
+
+    files = []
+    for item in items:
+        if Path(item).is_dir():
+            found = sorted(str(p) for p in Path(item).glob("*.tfrecords"))
+        elif any(c in item for c in "*?["):
+            found = sorted(glob.glob(item))
+        else:
+            found = [item]
+        if not found:
+            raise StageError(f"{item}: expected TFRecord files (convert_recordio writes them), found none")
+        files += found
+    return files
+
+
 def tfrecord_dataset(files: list[str], batch_size: int, image_size: int = 112, shuffle: int = 10000,
                      seed: int = 0, flip: bool = True, repeat: bool = True):
     """Batches of (normalised images, int32 labels) from TFRecords: decode, flip, shuffle."""

@@ -26,7 +26,8 @@ def _floats(text: str) -> list[float]:
 
 def build_parser():
     p = parser("mobilefacenet train_nets", __doc__.strip().splitlines()[0])
-    p.add_argument("--tfrecords", nargs="+", required=True, help="TFRecord file(s) from convert_recordio")
+    p.add_argument("--tfrecords", nargs="+", required=True,
+                   help="TFRecord files from convert_recordio: files, globs or folders of shards")
     p.add_argument("--eval_datasets", nargs="*", default=[], help="verification .bin files scored each epoch")
     p.add_argument("--models_dir", type=output_dir, default="models/", help="checkpoints (one folder per run)")
     p.add_argument("--logs_dir", type=output_dir, default="logs/", help="TensorBoard logs (one folder per run)")
@@ -74,6 +75,9 @@ def main(argv=None) -> dict:
     if len(a.lr_values) != len(a.lr_boundaries) + 1:
         raise StageError(f"--lr_values: expected one more value than --lr_boundaries "
                          f"({len(a.lr_boundaries) + 1}), found {len(a.lr_values)}")
+    from mobilefacenet.data import tfrecord_files
+
+    a.tfrecords = tfrecord_files(a.tfrecords)
     from common.tf.loop import no_empty_run_on_failure
     from mobilefacenet.trainer import train
 

@@ -45,6 +45,11 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
          ["--output", "found a folder"]),
         (["mobilefacenet", "convert_recordio", "--data_dir", bad / "zeroed", "--output", bad / "z.tfrecords"], 1,
          ["record 0", "JPEG or PNG", "00000000"]),
+        (["mobilefacenet", "convert_recordio", "--data_dir", bad / "zeroed", "--output", bad / "z.tfrecords",
+          "--num_shards", "4"], 1, ["--num_shards", "at most the 1 images"]),
+        (["mobilefacenet", "convert_recordio", "--data_dir", bad / "zeroed", "--output", bad / "z.tfrecords",
+          "--workers", "0"], 2, ["--workers"]),
+        (["mobilefacenet", "train_nets", "--tfrecords", bad / "none-*.tfrecords"], 1, ["none-*", "found none"]),
         (["mobilefacenet", "calculate_om_acc", "--om_output", bad / "om", "--eval_dataset", lfw], 1,
          ["99_output_0.bin", "another run"]),
         (["mobilefacenet", "calculate_om_acc", "--om_output", bad / "none", "--eval_dataset", lfw], 1, ["none"]),
@@ -69,7 +74,7 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
     ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 23
+    assert checked == 26
 
 
 def test_an_eight_pair_verification_set_is_scored_with_one_fold_per_pair(bad, capsys):

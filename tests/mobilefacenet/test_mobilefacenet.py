@@ -113,6 +113,40 @@ def test_convert_recordio_keeps_every_image_and_label(data):
     assert -1.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
 
 
+def _examples(files):
+    from common.tfrecord import read_records
+
+    out = []
+    for f in files:
+        for rec in read_records(f):
+            ex = tf.train.Example.FromString(rec).features.feature
+            out.append((float(ex["label"].int64_list.value[0]), ex["image_raw"].bytes_list.value[0]))
+    return out
+
+
+def test_sharded_conversion_holds_every_image_once_and_the_trainer_reads_globs_and_folders(data, tmp_path):
+    """--num_shards 5 --workers 2: every image and label exactly once over the shards, even shares
+    of mixed identities, sidecars the trainer sizes epochs with, the same set as one file."""
+    from mobilefacenet.data import tfrecord_files
+    from mobilefacenet.trainer import dataset_size
+
+    result = convert_recordio.main(["--data_dir", str(data / "ms1m"), "--output", str(tmp_path / "s" / "train.tfrecords"),
+                                    "--num_shards", "5", "--workers", "2"])
+    shards = [str(p) for p in result["shards"]]
+    assert [Path(p).name for p in shards] == [f"train-{k:05d}-of-00005.tfrecords" for k in range(5)]
+    per_shard = [len(_examples([f])) for f in shards]
+    assert sum(per_shard) == 48 and max(per_shard) - min(per_shard) <= 1
+    assert sorted(_examples(shards)) == sorted(_examples([data / "train.tfrecords"]))
+    assert all(len({label for label, _ in _examples([f])}) > 1 for f in shards)  # identities mixed, not grouped
+    summary = json.loads((tmp_path / "s" / "train.json").read_text())
+    assert summary["images"] == 48 and summary["images_per_shard"] == per_shard
+    assert dataset_size(shards, None) == (48, 8)
+    assert tfrecord_files([str(tmp_path / "s")]) == shards
+    assert tfrecord_files([str(tmp_path / "s" / "train-*.tfrecords")]) == shards
+    with pytest.raises(StageError, match="found none"):
+        tfrecord_files([str(tmp_path / "s" / "nothing-*.tfrecords")])
+
+
 def test_verification_bin_round_trip_and_errors(data, tmp_path):
     bins, issame = read_verification_bin(data / "lfw.bin")
     assert len(bins) == 2 * len(issame) == 80
