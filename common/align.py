@@ -38,6 +38,7 @@ from common.cli import (
     write_bytes_atomic,
     write_text_atomic,
 )
+from common.images import encode_image, load_rgb
 
 _SPHEREFACE = [[30.2946, 51.6963], [65.5318, 51.5014], [48.0252, 71.7366], [33.5493, 92.3655], [62.7299, 92.2041]]
 TEMPLATES = {  # name: ((width, height), five points in the crop)
@@ -62,8 +63,6 @@ class Face:
 def read_photo(path: str | Path) -> np.ndarray:
     """A photo as people have them, as RGB uint8: EXIF orientation applied; grayscale, RGBA, CMYK
     and 16-bit converted (common.images)."""
-    from common.images import load_rgb
-
     return load_rgb(path, orient=True)
 
 
@@ -120,6 +119,23 @@ def align(rgb: np.ndarray, points: np.ndarray, template: str) -> np.ndarray:
     to_photo = fit(points, template)  # warp samples the photo at to_photo(crop pixel)
     crop = warp(rgb, to_photo, output_shape=(height, width), order=1, preserve_range=True)
     return np.clip(np.round(crop), 0, 255).astype(np.uint8)
+
+
+def largest_faces(photos: list, detect: Detector, template: str, echo=print) -> tuple[list[np.ndarray], list]:
+    """Aligned crops of the largest face of each photo, and the photos that had one; a photo with
+    no face, or with several, is reported in one line."""
+    crops, used = [], []
+    for photo in photos:
+        rgb = read_photo(photo)
+        faces = detect(rgb)
+        if not faces:
+            echo(f"{photo}: no face")
+            continue
+        if len(faces) > 1:
+            echo(f"{photo}: {len(faces)} faces, using the largest")
+        crops.append(align(rgb, faces[0].points, template))
+        used.append(photo)
+    return crops, used
 
 
 def read_landmarks(path: str | Path) -> dict[str, np.ndarray]:
@@ -192,7 +208,7 @@ def main(argv=None) -> dict:
                 continue
         for k, face in enumerate(found if a.all_faces else found[:1]):
             target = out / rel.with_name(rel.stem + (f"_{k}" if k else "") + ".png")
-            write_bytes_atomic(target, _png(align(rgb, face.points, a.template)))
+            write_bytes_atomic(target, encode_image(align(rgb, face.points, a.template)))
             faces_written += 1
             rows.append("\t".join([str(photo), str(k), *(f"{v:.1f}" for v in face.box), f"{face.score:.4f}",
                                    *(f"{v:.2f}" for v in face.points[:, 0]), *(f"{v:.2f}" for v in face.points[:, 1]),
@@ -207,16 +223,6 @@ def main(argv=None) -> dict:
           f"(listed in {out / 'no_face.tsv'}); {ms_per_photo:.0f} ms per photo (read, detect, warp, write)")
     return {"photos": len(jobs), "faces": faces_written, "without_face": len(missing), "output": out,
             "ms_per_photo": ms_per_photo}
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@ def debugging() -> bool:
     return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
+def first_line(err: BaseException, limit: int | None = 200, default: str | None = None) -> str:
+    """The first non-empty line of an error's message, for a one-line report (frameworks' messages
+    run to many lines); ``default`` (else the error's type name) when it has none."""
+    line = next((s.strip() for s in str(err).splitlines() if s.strip()), None)
+    if line is None:
+        return default if default is not None else type(err).__name__
+    return line[:limit] if limit else line
+
+
 def os_error_line(err: OSError) -> str:
     """One line for a failed file operation: the path, what was expected, what was found."""
     where = err.filename if err.filename is not None else "a file"
@@ -94,8 +103,7 @@ def run(main: Callable[[Sequence[str] | None], object], argv: Sequence[str] | No
     except Exception as err:
         if debugging():
             raise
-        first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")[:300]
-        print(f"error: unexpected {type(err).__name__}: {first or 'no message'} "
+        print(f"error: unexpected {type(err).__name__}: {first_line(err, 300, 'no message')} "
               f"(set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
         return EXIT_FAILURE
     return code if isinstance(code, int) else EXIT_OK
@@ -277,6 +285,29 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="")
+
+
+def write_beside_checkpoint(prefix: str, name: str, payload: dict, what: str) -> Path | None:
+    """``payload`` as JSON file ``name`` in the checkpoint's folder, for a later stage to read (a
+    threshold a scorer found); a folder that cannot be written, such as a release on read-only
+    storage, is one warning line."""
+    import json
+
+    path = Path(prefix).parent / name
+    try:
+        write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
+    except OSError as err:
+        print(f"warning: {path}: {what} not stored ({err.strerror})", file=sys.stderr)
+        return None
+    return path
+
+
+def read_beside_checkpoint(prefix: str, name: str) -> tuple[dict | None, Path]:
+    """What ``write_beside_checkpoint`` stored for this checkpoint (None when nothing), and where."""
+    import json
+
+    path = Path(prefix).parent / name
+    return (json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None), path
 
 
 def add_convert_args(p: argparse.ArgumentParser, checkpoint: str) -> None:

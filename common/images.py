@@ -52,6 +52,18 @@ def decode_rgb(data: bytes, name: str = "<bytes>", size: tuple[int, int] | None 
                          f"({err})") from None
 
 
+def encode_image(rgb: np.ndarray, fmt: str = "png", quality: int = 90) -> bytes:
+    """An RGB (or grey) uint8 array as PNG bytes, or JPEG at ``quality``."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    if fmt == "png":
+        Image.fromarray(rgb).save(buf, format="PNG")
+    else:
+        Image.fromarray(rgb).save(buf, format="JPEG", quality=int(quality))
+    return buf.getvalue()
+
+
 def load_rgb(path: str | os.PathLike, size: tuple[int, int] | None = None,
              resize: bool = False, orient: bool = False) -> np.ndarray:
     """Load ``path`` as an RGB uint8 array (H, W, 3); see :func:`decode_rgb` for ``size``."""

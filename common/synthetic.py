@@ -23,6 +23,7 @@ from PIL import Image
 
 from common import facegen, recordio, tfrecord
 from common.cli import StageError, parser, positive_int, progress, staged_dir, write_bytes_atomic
+from common.images import encode_image
 from common.metrics import write_pairs
 
 SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
@@ -41,16 +42,6 @@ _LAST = ["Abbot", "Brandt", "Castro", "Dufour", "Eklund", "Ferro", "Gallo", "Had
 def _rng(seed: int, layout: str, *keys: int) -> np.random.Generator:
     """An independent stream per (seed, layout, item): the order of generation never matters."""
     return np.random.default_rng([seed, _LAYOUT_CODES[layout], *keys])
-
-
-def _encode(arr: np.ndarray, fmt: str, quality: int = 90) -> bytes:
-    buf = io.BytesIO()
-    img = Image.fromarray(arr)
-    if fmt == "png":
-        img.save(buf, format="PNG", optimize=False)
-    else:
-        img.save(buf, format="JPEG", quality=int(quality))
-    return buf.getvalue()
 
 
 def _face(seed, layout, ident_key, image_key, expression="neutral", amplitude=1.0,
@@ -93,7 +84,7 @@ def make_sfew(out, train_per_class=40, val_per_class=12, size=100, seed=0,
         arr, _ = _face(seed, "sfew", ident, key, SFEW_CLASSES[c].lower(), amplitude=amplitude, size=(size, size),
                        nuisance=nuisance)
         name = SFEW_CLASSES[c]
-        write_bytes_atomic(out / split / name / f"{name}_{i:04d}.png", _encode(arr, "png"))
+        write_bytes_atomic(out / split / name / f"{name}_{i:04d}.png", encode_image(arr, "png"))
     return out
 
 
@@ -104,7 +95,7 @@ def make_casia(out, identities=20, images_per_identity=12, height=112, width=96,
     for i, k in progress(jobs, desc="casia", unit="img"):
         expr = facegen.EXPRESSIONS_FOR_IDENTITY[k % len(facegen.EXPRESSIONS_FOR_IDENTITY)]
         arr, q = _face(seed, "casia", i, k, expr, amplitude=0.5, size=(height, width))
-        write_bytes_atomic(out / f"{i:07d}" / f"{k + 1:03d}.jpg", _encode(arr, "jpg", q))
+        write_bytes_atomic(out / f"{i:07d}" / f"{k + 1:03d}.jpg", encode_image(arr, "jpg", q))
     return out
 
 
@@ -143,7 +134,7 @@ def make_lfw(out, identities=60, pairs_per_fold=10, folds=10, height=112, width=
         arr, q = _face(seed, "lfw", i, k, _identity_expression(seed, "lfw", i, k), 0.5,
                        size=(height, width))
         write_bytes_atomic(out / "lfw_mtcnncaffe_aligned" / name / f"{name}_{k:04d}.jpg",
-                           _encode(arr, "jpg", q))
+                           encode_image(arr, "jpg", q))
     write_pairs(out / "lfw_pairs.txt", pairs, issame, folds)
     return out
 
@@ -170,7 +161,7 @@ def make_lfw_bin(out, pairs_per_fold=10, folds=10, identities=60, size=112, seed
             if (n, i) not in cache:
                 arr, q = _face(seed, "lfw_bin", n, i, _identity_expression(seed, "lfw_bin", n, i),
                                0.5, size=(size, size))
-                cache[(n, i)] = _encode(arr, "jpg", q)
+                cache[(n, i)] = encode_image(arr, "jpg", q)
             bins.append(cache[(n, i)])
     write_bytes_atomic(out, pickle.dumps((bins, [bool(s) for s in issame]), protocol=2))
     return out
@@ -187,7 +178,7 @@ def make_ms1m(out, identities=30, images_per_identity=10, size=112, seed=0) -> P
     for key, (i, k) in enumerate(progress(jobs, desc="ms1m", unit="img"), start=1):
         arr, q = _face(seed, "ms1m", i, k, _identity_expression(seed, "ms1m", i, k), 0.5,
                        size=(size, size))
-        jpeg = _encode(arr, "jpg", q)
+        jpeg = encode_image(arr, "jpg", q)
         records.append((key, recordio.pack(recordio.IRHeader(0, float(i), key, 0), jpeg)))
         examples.append(tfrecord.encode_example({"image_raw": jpeg, "label": i}))
     first_id = n_images + 1
@@ -232,7 +223,7 @@ def make_casme2(out, subjects=8, clips_per_subject=7, frames_per_clip=6, height=
         expr = facegen.sample_expression(_rng(seed, "casme2", 3, s, c), template, amplitude * ramp, 0.05)
         arr = facegen.render(ident, expr, nuis, height, width)
         name = f"sub{s + 1:02d}_EP{c + 1:02d}_{f + 1:02d}_reg_img{100 + f}.jpg"
-        write_bytes_atomic(out / split / cls / name, _encode(arr, "jpg", 92))
+        write_bytes_atomic(out / split / cls / name, encode_image(arr, "jpg", 92))
     return out
 
 

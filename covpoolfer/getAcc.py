@@ -71,7 +71,8 @@ def score(out_dir: Path, ref_dir: Path, echo=print, verbose: bool = False) -> Sc
 
     files = msame_output_files(Path(out_dir))
     ref_dir = Path(ref_dir)
-    listed = manifest_labels(ref_dir)
+    manifest = read_manifest(ref_dir)
+    listed = manifest[0] if manifest else None
     truth, predicted = [], []
     for k, f in enumerate(files):
         stem = f.name.split("_")[0]
@@ -100,22 +101,25 @@ def score(out_dir: Path, ref_dir: Path, echo=print, verbose: bool = False) -> Sc
     truth, predicted = np.concatenate(truth), np.concatenate(predicted)
     if truth.size == 0:
         raise StageError(f"{ref_dir}: expected labels in the reference files, found none")
-    names = class_names(ref_dir, int(max(truth.max(), predicted.max())) + 1)
+    names = class_names(manifest[1] if manifest else {}, int(max(truth.max(), predicted.max())) + 1)
     return Score(truth, predicted, names, len(files))
 
 
-def manifest_labels(ref_dir: Path) -> dict[str, list[int]] | None:
-    """pic2bin's manifest.tsv as {bin: labels in row order}, or None when there is none."""
+def read_manifest(ref_dir: Path) -> tuple[dict[str, list[int]], dict[int, str]] | None:
+    """pic2bin's manifest.tsv: {bin: labels in row order} and {label: class name}, or None when
+    there is none."""
     manifest = ref_dir / MANIFEST
     if not manifest.is_file():
         return None
-    out: dict[str, list[int]] = {}
+    labels: dict[str, list[int]] = {}
+    names: dict[int, str] = {}
     for n, line in enumerate(manifest.read_text(encoding="utf-8").splitlines()[1:], start=2):
         fields = line.split("\t")
         if len(fields) < 4 or not fields[2].lstrip("-").isdigit():
             raise StageError(f"{manifest}:{n}: expected 'bin<TAB>row<TAB>label<TAB>class<TAB>path', found '{line[:60]}'")
-        out.setdefault(fields[0], []).append(int(fields[2]))
-    return out
+        labels.setdefault(fields[0], []).append(int(fields[2]))
+        names[int(fields[2])] = fields[3]
+    return labels, names
 
 
 def main(argv=None) -> Score:
@@ -141,15 +145,8 @@ def main(argv=None) -> Score:
     return result
 
 
-def class_names(ref_dir: Path, at_least: int) -> list[str]:
-    """Class names by label from pic2bin's manifest; label numbers when there is none."""
-    names: dict[int, str] = {}
-    manifest = ref_dir / MANIFEST
-    if manifest.is_file():
-        for line in manifest.read_text(encoding="utf-8").splitlines()[1:]:
-            fields = line.split("\t")
-            if len(fields) >= 4 and fields[2].isdigit():
-                names[int(fields[2])] = fields[3]
+def class_names(names: dict[int, str], at_least: int) -> list[str]:
+    """Class names by label (the manifest's); label numbers where it names none."""
     count = max([at_least, *(k + 1 for k in names)])
     return [names.get(k, str(k)) for k in range(count)]
 

@@ -33,10 +33,12 @@ def build_parser():
 
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
+    import tensorflow as tf
     from PIL import Image
 
     from common.align import Detector, align, read_photo
     from covpoolfer.models.covpoolnet import restore_model
+    from covpoolfer.trainer import predict
 
     model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
     names = config.get("classes") or SFEW_CLASSES
@@ -50,7 +52,7 @@ def main(argv=None) -> dict:
         crops = [align(rgb, f.points, "covpoolfer") for f in faces]
         if crops and size != 100:
             crops = [np.asarray(Image.fromarray(c).resize((size, size), Image.BILINEAR)) for c in crops]
-        probs = _softmax(model(np.stack(crops).astype(np.float32), training=False)["logits"].numpy()) if crops else []
+        probs = tf.nn.softmax(predict(model, np.stack(crops), 128)["logits"]).numpy() if crops else []
         entry = {"photo": str(path), "faces": []}
         print(f"{path}: {len(faces)} face(s)")
         for k, (face, p) in enumerate(zip(faces, probs, strict=True)):
@@ -70,11 +72,6 @@ def main(argv=None) -> dict:
         draw(photos, results, a.picture)
         print(f"boxes and labels drawn to {a.picture}")
     return {"checkpoint": prefix, "photos": results}
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def draw(photos: list[np.ndarray], results: list[dict], path: str) -> None:

@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from common.cli import StageError, output_dir, parser, write_text_atomic
+from common.cli import StageError, first_line, output_dir, parser, write_text_atomic
 from microexpression import config as cfg
 from microexpression.models import ARCHS
 
@@ -107,9 +107,8 @@ def _train(a, config) -> dict:
                 model.load(str(prefix))  # weights, optimizer and the lr schedule's position
             except Exception as err:  # a truncated or foreign file: Paddle raises many kinds
                 if k == len(found) - 1:
-                    first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
                     raise StageError(f"{prefix}.pdparams: expected a checkpoint of this --arch {a.arch} to resume "
-                                     f"from, found one that does not load ({first}); no earlier one loads either") from None
+                                     f"from, found one that does not load ({first_line(err)}); no earlier one loads either") from None
                 print(f"warning: {prefix}.pdparams: expected a readable checkpoint, found a damaged one "
                       f"({type(err).__name__}); resuming from {found[k + 1][0]}", file=sys.stderr)
                 continue

@@ -46,7 +46,7 @@ def write_shard(data_dir: str, keys: list[int], path: str, show_progress: bool =
     labels: set[int] = set()
     with recordio.IndexedRecordReader(data / "train.idx", data / "train.rec") as reader, \
             atomic_path(path) as tmp, tf.io.TFRecordWriter(str(tmp)) as writer:
-        for key in progress(keys, desc="convert", unit="img", disable=not show_progress or None):
+        for key in progress(keys, desc="convert", unit="img", disable=None if show_progress else True):
             header, jpeg = recordio.unpack(reader.read_idx(int(key)))
             if not jpeg:
                 raise StageError(f"{data / 'train.rec'}: record {key} has no image bytes")

@@ -18,17 +18,11 @@ from common.cli import output_file, parser, positive_int
 
 def _store_threshold(prefix: str, threshold: float, dataset: str) -> None:
     """The 10-fold threshold (squared distance) beside the checkpoint, for `mobilefacenet verify`."""
-    import json
-
-    from common.cli import write_text_atomic
+    from common.cli import write_beside_checkpoint
     from mobilefacenet.verify import THRESHOLD
 
-    path = Path(prefix).parent / THRESHOLD
-    try:
-        write_text_atomic(path, json.dumps({"threshold": float(threshold), "dataset": str(dataset),
-                                            "checkpoint": prefix}, indent=2) + "\n")
-    except OSError as err:
-        print(f"warning: {path}: threshold not stored ({err.strerror})", file=sys.stderr)
+    write_beside_checkpoint(prefix, THRESHOLD, {"threshold": float(threshold), "dataset": str(dataset),
+                                                "checkpoint": prefix}, "threshold")
 
 
 def main(argv=None) -> dict:

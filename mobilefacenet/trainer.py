@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from common.cli import StageError
+from common.cli import StageError, first_line
 from common.tf.distribute import (
     CheckpointWriter,
     check_jit,
@@ -50,9 +50,8 @@ def readable(batches, files: list[str]):
     try:
         yield from batches
     except tf.errors.OpError as err:
-        first = (err.message or str(err)).strip().splitlines()[0][:200]
         raise StageError(f"{', '.join(files)}: expected records with decodable images, found a bad one "
-                         f"({first}); check the files with convert_recordio's source or rebuild them") from None
+                         f"({first_line(err)}); check the files with convert_recordio's source or rebuild them") from None
 
 
 def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision: bool = False,

@@ -10,44 +10,31 @@ the one `inference` stored beside the checkpoint (`lfw_threshold.json`).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser, positive_int
+from common.cli import StageError, parser, positive_int, read_beside_checkpoint
 
 THRESHOLD = "lfw_threshold.json"  # inference's 10-fold threshold, beside the checkpoint
 
 
 def embed_photos(model, photos: list, detect, echo=print) -> tuple[np.ndarray, list]:
     """Unit embeddings of the largest face of each photo, and the photos that had one."""
-    from common.align import align, read_photo
+    from common.align import largest_faces
     from mobilefacenet.data import normalize
     from mobilefacenet.evaluate import embed
 
-    crops, used = [], []
-    for photo in photos:
-        rgb = read_photo(photo)
-        faces = detect(rgb)
-        if not faces:
-            echo(f"{photo}: no face")
-            continue
-        if len(faces) > 1:
-            echo(f"{photo}: {len(faces)} faces, using the largest")
-        crops.append(normalize(align(rgb, faces[0].points, "arcface")))
-        used.append(photo)
+    crops, used = largest_faces(photos, detect, "arcface", echo)
     if not crops:
         return np.zeros((0, 0), np.float32), used
-    return embed(model, np.stack(crops)), used
+    return embed(model, normalize(np.stack(crops))), used
 
 
 def stored_threshold(prefix: str) -> tuple[float | None, str]:
-    path = Path(prefix).parent / THRESHOLD
-    if path.is_file():
-        return float(json.loads(path.read_text())["threshold"]), str(path)
-    return None, str(path)
+    stored, path = read_beside_checkpoint(prefix, THRESHOLD)
+    return (float(stored["threshold"]) if stored else None), str(path)
 
 
 def main(argv=None) -> dict:

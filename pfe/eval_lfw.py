@@ -29,20 +29,14 @@ def extract(base, head, images: np.ndarray, batch_size: int = 128):
 
 def _store_thresholds(prefix: str, result: dict, lfw_dir: str) -> None:
     """The best thresholds (score units) beside the checkpoint, for `pfe verify`."""
-    import json
-    from pathlib import Path
-
-    from common.cli import write_text_atomic
+    from common.cli import write_beside_checkpoint
     from pfe.verify import THRESHOLDS
 
-    path = Path(prefix).parent / THRESHOLDS
     payload = {"cosine": -result["cosine_threshold"], "MLS": -result["MLS_threshold"], "pairs": result["pairs"],
                "lfw_dir": str(lfw_dir), "checkpoint": prefix}
-    try:
-        write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
+    path = write_beside_checkpoint(prefix, THRESHOLDS, payload, "thresholds")
+    if path:
         print(f"thresholds stored in {path} (pfe verify uses them)")
-    except OSError as err:
-        print(f"warning: {path}: thresholds not stored ({err.strerror})", file=sys.stderr)
 
 
 def main(argv=None) -> dict:

@@ -13,13 +13,12 @@ with the run (`lfw_thresholds.json`).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser, positive_int
+from common.cli import StageError, parser, positive_int, read_beside_checkpoint
 
 THRESHOLDS = "lfw_thresholds.json"  # eval_lfw's best thresholds, in score units, beside the checkpoint
 
@@ -39,22 +38,12 @@ def build_parser():
 
 def faces_of(side: str, detect) -> tuple[np.ndarray, list[str]]:
     """Aligned 112x96 crops of the largest face of each photo of one side, and the photos used."""
-    from common.align import align, photos, read_photo
+    from common.align import largest_faces, photos
 
-    crops, used = [], []
-    for photo in photos(Path(side)) if Path(side).exists() else []:
-        rgb = read_photo(photo)
-        faces = detect(rgb)
-        if len(faces) > 1:
-            print(f"{photo}: {len(faces)} faces, using the largest")
-        if faces:
-            crops.append(align(rgb, faces[0].points, "pfe"))
-            used.append(str(photo))
-        else:
-            print(f"{photo}: no face")
+    crops, used = largest_faces(photos(Path(side)) if Path(side).exists() else [], detect, "pfe")
     if not crops:
         raise StageError(f"{side}: expected a photo with a face, found {'none' if Path(side).exists() else 'nothing'}")
-    return np.stack(crops), used
+    return np.stack(crops), [str(p) for p in used]
 
 
 def main(argv=None) -> dict:
@@ -79,9 +68,9 @@ def main(argv=None) -> dict:
     mls = float(mls_pair_score(sides["a"]["mu"][None], sides["a"]["sigma_sq"][None],
                                sides["b"]["mu"][None], sides["b"]["sigma_sq"][None])[0])
     threshold, source = a.threshold, "--threshold"
-    stored = Path(prefix).parent / THRESHOLDS
-    if threshold is None and stored.is_file():
-        threshold, source = float(json.loads(stored.read_text())["MLS"]), str(stored)
+    stored, where = read_beside_checkpoint(prefix, THRESHOLDS)
+    if threshold is None and stored:
+        threshold, source = float(stored["MLS"]), str(where)
     for name in ("a", "b"):
         s = sides[name]
         print(f"{name}: {len(s['photos'])} face(s), mean sigma^2 {', '.join(f'{v:.4g}' for v in s['mean_sigma_sq'])}"
@@ -89,7 +78,7 @@ def main(argv=None) -> dict:
     print(f"cosine score {cosine:.4f}  MLS score {mls:.2f}")
     same = None if threshold is None else mls >= threshold
     if same is None:
-        print(f"no threshold: pass --threshold or run eval_lfw first (it writes {stored})")
+        print(f"no threshold: pass --threshold or run eval_lfw first (it writes {where})")
     else:
         print(f"{'same person' if same else 'different people'} (MLS {mls:.2f} {'>=' if same else '<'} "
               f"threshold {threshold:.2f} from {source})")

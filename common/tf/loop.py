@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from common.cli import StageError, progress
+from common.cli import StageError, first_line, progress
 from common.tf.distribute import (
     CheckpointWriter,
     check_global_batch,
@@ -84,14 +84,14 @@ def resume(checkpoint: tf.train.Checkpoint, counter: tf.Variable, run_dir: Path 
                 temp.unlink()
     manager = CheckpointWriter(checkpoint, run_dir, strategy)
     if manager.latest_checkpoint:
-        candidates = [manager.latest_checkpoint] + [c for c in reversed(manager.manager.checkpoints[:-1])
-                                                    if c != manager.latest_checkpoint]
+        latest = manager.latest_checkpoint  # newest first, then the older ones the manager keeps
+        candidates = [latest] + [c for c in reversed(manager.manager.checkpoints) if c != latest]
         for k, prefix in enumerate(candidates):
             try:
                 checkpoint.restore(prefix).expect_partial()
                 break
             except Exception as err:  # truncated data raise OpError, ValueError or IndexError by where it ends
-                first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+                first = first_line(err)
                 if k == len(candidates) - 1:
                     raise StageError(f"{prefix}: expected a readable checkpoint to resume from, found a damaged "
                                      f"one ({first}); no earlier checkpoint is left") from None

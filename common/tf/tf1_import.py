@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from common.cli import StageError
+from common.cli import StageError, first_line
 
 # Saved by the originals' training scripts next to the weights; none of them is needed for
 # inference: step counters, optimizer slots and accumulators, EMA shadows, centre-loss centres.
@@ -84,9 +84,8 @@ def list_shapes(prefix: str) -> dict[str, list[int]]:
     try:
         return dict(tf.train.list_variables(prefix))
     except (tf.errors.OpError, ValueError) as err:
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise StageError(f"{prefix}: expected a readable TensorFlow checkpoint, found an unreadable "
-                         f"one ({message})") from None
+                         f"one ({first_line(err, None)})") from None
 
 
 def is_original(prefix: str) -> bool:
@@ -142,9 +141,8 @@ def assign(prefix: str, mapping: dict[str, tf.Variable], what: str, use_ema: boo
         try:
             value = np.asarray(reader.get_tensor(source))
         except (tf.errors.OpError, IndexError, ValueError) as err:  # a truncated or damaged .data-* file
-            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise StageError(f"{prefix}: expected a readable value of {source}, found a damaged checkpoint "
-                             f"({message[:200]})") from None
+                             f"({first_line(err)})") from None
         variable.assign(value.reshape(_shape(variable)).astype(tf.as_dtype(variable.dtype).as_numpy_dtype))
     unknown = sorted(n for n in shapes if n not in mapping and not TRAINING_ONLY.search(n))
     if shadows and not use_ema:
