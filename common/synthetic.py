@@ -6,6 +6,9 @@
     python -m common.synthetic ms1m --out data/ms1m               # train.rec/.idx + train.tfrecords
     python -m common.synthetic lfw_bin --out data/lfw.bin         # insightface verification pickle
     python -m common.synthetic casme2 --out data/casme2           # classification2/{train,valid,test}/<class>/
+    python -m common.synthetic rafdb --out data/RAF-DB            # basic/EmoLabel + basic/Image/aligned
+    python -m common.synthetic fer2013 --out data/fer2013         # fer2013.csv (48x48 grey)
+    python -m common.synthetic sfew_raw --out data/SFEW_2         # Train/ Val/ as distributed
     python -m common.synthetic preview --out grid.png             # a sample grid per class / identity
 
 Same seed, same bytes. Every number measured on these data is synthetic.
@@ -29,7 +32,8 @@ from common.metrics import write_pairs
 SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
 CASME2_CLASSES = ["disgust", "others", "sadness", "happiness", "surprise", "repression", "fear"]
 _CASME2_TEMPLATE = {"sadness": "sad", "happiness": "happy"}
-_LAYOUT_CODES = {"sfew": 1, "casia": 2, "lfw": 3, "ms1m": 4, "lfw_bin": 5, "casme2": 6}
+_LAYOUT_CODES = {"sfew": 1, "casia": 2, "lfw": 3, "ms1m": 4, "lfw_bin": 5, "casme2": 6, "rafdb": 7,
+                 "fer2013": 8, "sfew_raw": 9, "ijba": 10, "ijbc": 11, "casme2_raw": 12, "samm": 13}
 
 _FIRST = ["Ada", "Bela", "Cyrus", "Dana", "Emil", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai",
           "Lena", "Milo", "Nia", "Oren", "Pia", "Quin", "Rosa", "Sami", "Tova", "Udo", "Vera",
@@ -65,6 +69,26 @@ def _names(count: int) -> list[str]:
 # ---------------------------------------------------------------------------- layouts
 
 
+def _expression_faces(seed, layout, per_class: dict[str, int], identities: int, size, amplitude=1.0,
+                      nuisance=1.0):
+    """(split, class index, i, pixels) for ``per_class[split]`` faces of each SFEW class per split.
+
+    The first split's faces come from the first two thirds of the people, the other splits share
+    the rest (disjoint people, as SFEW's movies and the splits of RAF-DB and FER2013 are)."""
+    splits = list(per_class)
+    first = identities * 2 // 3
+    rest = np.array_split(np.arange(first, identities), max(1, len(splits) - 1))
+    split_ids = {s: (range(0, first) if k == 0 else rest[k - 1]) for k, s in enumerate(splits)}
+    jobs = [(split, c, i) for split, n in per_class.items() for c in range(len(SFEW_CLASSES)) for i in range(n)]
+    for split, c, i in progress(jobs, desc=layout, unit="img"):
+        ids = split_ids[split]
+        key = (c * 100003 + i) * (2, 3, 5)[splits.index(split)]
+        ident = ids[int(_rng(seed, layout, 2, key).integers(len(ids)))]
+        arr, _ = _face(seed, layout, ident, key, SFEW_CLASSES[c].lower(), amplitude=amplitude, size=size,
+                       nuisance=nuisance)
+        yield split, c, i, arr
+
+
 def make_sfew(out, train_per_class=40, val_per_class=12, size=100, seed=0,
               identities=60, nuisance=1.0, amplitude=1.0) -> Path:
     """SFEW_100: ``{Train,val}/<Expression>/<Expression>_<i>.png``, 7 classes, RGB size x size.
@@ -74,17 +98,58 @@ def make_sfew(out, train_per_class=40, val_per_class=12, size=100, seed=0,
     the expressions' strength (1 = the templates; larger is easier to tell apart).
     """
     out = Path(out)
-    split_ids = {"Train": range(0, identities * 2 // 3), "val": range(identities * 2 // 3, identities)}
-    jobs = [(split, c, i) for split, n in (("Train", train_per_class), ("val", val_per_class))
-            for c in range(len(SFEW_CLASSES)) for i in range(n)]
-    for split, c, i in progress(jobs, desc="sfew", unit="img"):
-        ids = split_ids[split]
-        key = (c * 100003 + i) * (2 if split == "Train" else 3)
-        ident = ids[int(_rng(seed, "sfew", 2, key).integers(len(ids)))]
-        arr, _ = _face(seed, "sfew", ident, key, SFEW_CLASSES[c].lower(), amplitude=amplitude, size=(size, size),
-                       nuisance=nuisance)
+    for split, c, i, arr in _expression_faces(seed, "sfew", {"Train": train_per_class, "val": val_per_class},
+                                              identities, (size, size), amplitude, nuisance):
         name = SFEW_CLASSES[c]
         write_bytes_atomic(out / split / name / f"{name}_{i:04d}.png", encode_image(arr, "png"))
+    return out
+
+
+# RAF-DB basic numbers its seven classes 1..7 in this order; FER2013 0..6 in this one.
+RAFDB_ORDER = ["Surprise", "Fear", "Disgust", "Happy", "Sad", "Angry", "Neutral"]
+FER2013_ORDER = ["Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral"]
+
+
+def make_rafdb(out, train_per_class=20, test_per_class=6, identities=60, seed=0, amplitude=1.0) -> Path:
+    """RAF-DB basic: ``basic/EmoLabel/list_patition_label.txt`` (``train_00001.jpg 5``, labels 1..7)
+    and ``basic/Image/aligned/train_00001_aligned.jpg`` (100x100 JPEG)."""
+    out = Path(out) / "basic"
+    lines, numbers = [], {"train": 0, "test": 0}
+    for split, c, _, arr in _expression_faces(seed, "rafdb", {"train": train_per_class, "test": test_per_class},
+                                              identities, (100, 100), amplitude):
+        numbers[split] += 1
+        name = f"{split}_{numbers[split]:05d}.jpg"
+        lines.append(f"{name} {RAFDB_ORDER.index(SFEW_CLASSES[c]) + 1}\n")
+        write_bytes_atomic(out / "Image" / "aligned" / name.replace(".jpg", "_aligned.jpg"),
+                           encode_image(arr, "jpg", 95))
+    write_bytes_atomic(out / "EmoLabel" / "list_patition_label.txt", "".join(lines).encode())
+    return out
+
+
+def make_fer2013(out, train_per_class=20, public_per_class=6, private_per_class=6, identities=60, seed=0,
+                 amplitude=1.0) -> Path:
+    """``fer2013.csv``: emotion (0..6), 2304 space-separated grey pixels (48x48), Usage."""
+    out = Path(out)
+    rows = ["emotion,pixels,Usage\n"]
+    for split, c, _, arr in _expression_faces(
+            seed, "fer2013", {"Training": train_per_class, "PublicTest": public_per_class,
+                              "PrivateTest": private_per_class}, identities, (48, 48), amplitude):
+        grey = np.asarray(Image.fromarray(arr).convert("L"))
+        rows.append(f"{FER2013_ORDER.index(SFEW_CLASSES[c])},{' '.join(map(str, grey.ravel()))},{split}\n")
+    write_bytes_atomic(out / "fer2013.csv", "".join(rows).encode())
+    return out
+
+
+def make_sfew_raw(out, train_per_class=12, val_per_class=4, identities=40, seed=0, amplitude=1.0) -> Path:
+    """SFEW 2.0 as distributed: ``Train/<Expression>/`` and ``Val/<expression>/`` with the spellings
+    of different copies (Val's folders lower case, ``surprised``), 181x143 crops, .png and .jpg mixed."""
+    out = Path(out)
+    for split, c, i, arr in _expression_faces(seed, "sfew_raw", {"Train": train_per_class, "Val": val_per_class},
+                                              identities, (181, 143), amplitude):
+        name = SFEW_CLASSES[c] if split == "Train" else {"Surprise": "surprised"}.get(
+            SFEW_CLASSES[c], SFEW_CLASSES[c].lower())
+        fmt = "png" if i % 2 else "jpg"
+        write_bytes_atomic(out / split / name / f"{SFEW_CLASSES[c][:3]}_{i:03d}.{fmt}", encode_image(arr, fmt, 92))
     return out
 
 
@@ -261,7 +326,7 @@ def make_preview(out, seed=0, per_row=7) -> Path:
 
 # What a data layout run writes, and so what --overwrite replaces in --out.
 DATA_FILES = [f"**/*{suffix}" for suffix in (".png", ".jpg", ".txt", ".rec", ".idx", ".lst", ".tfrecords",
-                                                   ".json", ".bin")] + ["**/property"]
+                                                   ".json", ".bin", ".csv", ".xlsx")] + ["**/property"]
 
 
 def build_parser():
@@ -303,6 +368,18 @@ def build_parser():
     s.add_argument("--frames_per_clip", type=positive_int, default=6)
     s.add_argument("--amplitude", type=float, default=0.45, help="expression strength (1 = a full expression)")
     s.add_argument("--nuisance", type=float, default=0.4, help="pose/light/background/noise strength per clip")
+    s = add("rafdb", "RAF-DB basic: EmoLabel/list_patition_label.txt + Image/aligned/ (100x100)")
+    s.add_argument("--train_per_class", type=positive_int, default=20)
+    s.add_argument("--test_per_class", type=positive_int, default=6)
+    s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
+    s = add("fer2013", "fer2013.csv (emotion, 48x48 grey pixels, Usage)")
+    s.add_argument("--train_per_class", type=positive_int, default=20)
+    s.add_argument("--test_per_class", type=positive_int, default=6, help="per class in PublicTest and in PrivateTest")
+    s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
+    s = add("sfew_raw", "SFEW 2.0 as distributed: Train/ Val/ expression folders, mixed spellings and formats")
+    s.add_argument("--train_per_class", type=positive_int, default=12)
+    s.add_argument("--val_per_class", type=positive_int, default=4)
+    s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
     add("preview", "a PNG grid of samples per class and identity")
     return p
 
@@ -327,6 +404,13 @@ def main(argv=None) -> dict:
                 made = make_lfw(tmp, a.identities, a.pairs_per_fold, a.folds, seed=a.seed)
             elif a.layout == "ms1m":
                 made = make_ms1m(tmp, a.identities, a.images_per_identity, seed=a.seed)
+            elif a.layout == "rafdb":
+                made = make_rafdb(tmp, a.train_per_class, a.test_per_class, seed=a.seed, amplitude=a.amplitude)
+            elif a.layout == "fer2013":
+                made = make_fer2013(tmp, a.train_per_class, a.test_per_class, a.test_per_class, seed=a.seed,
+                                    amplitude=a.amplitude)
+            elif a.layout == "sfew_raw":
+                made = make_sfew_raw(tmp, a.train_per_class, a.val_per_class, seed=a.seed, amplitude=a.amplitude)
             else:
                 made = make_casme2(tmp, a.subjects, a.clips_per_subject, a.frames_per_clip, amplitude=a.amplitude,
                                    seed=a.seed, nuisance=a.nuisance)

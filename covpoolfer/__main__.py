@@ -5,6 +5,7 @@ import sys
 from common.cli import dispatch
 
 STAGES = {
+    "prepare": "covpoolfer.prepare",
     "convert_checkpoint": "covpoolfer.convert_checkpoint",
     "train": "covpoolfer.train",
     "ckpt2pb": "covpoolfer.ckpt2pb",
