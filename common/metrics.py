@@ -47,6 +47,22 @@ def per_class_accuracy(confusion_matrix: np.ndarray) -> np.ndarray:
         return np.where(totals > 0, np.diag(cm) / totals, np.nan)
 
 
+def uf1_uar(labels, predictions) -> tuple[float, float]:
+    """Unweighted F1 and unweighted average recall (MEGC 2019): per class F1 = 2TP/(2TP+FP+FN) and
+    recall = TP/(TP+FN) from the counts pooled over all folds, averaged over the classes that occur
+    in ``labels`` (a class a dataset lacks does not count as a zero)."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    classes = np.unique(labels)
+    f1, recall = [], []
+    for c in classes:
+        tp = np.sum((labels == c) & (predictions == c))
+        fp = np.sum((labels != c) & (predictions == c))
+        fn = np.sum((labels == c) & (predictions != c))
+        f1.append(2 * tp / (2 * tp + fp + fn))
+        recall.append(tp / (tp + fn))
+    return float(np.mean(f1)), float(np.mean(recall))
+
+
 def format_confusion(confusion_matrix: np.ndarray, class_names: list[str]) -> str:
     """A plain-text confusion matrix (rows true, columns predicted) with per-class accuracy."""
     cm = np.asarray(confusion_matrix)

@@ -9,6 +9,8 @@
     python -m common.synthetic rafdb --out data/RAF-DB            # basic/EmoLabel + basic/Image/aligned
     python -m common.synthetic fer2013 --out data/fer2013         # fer2013.csv (48x48 grey)
     python -m common.synthetic sfew_raw --out data/SFEW_2         # Train/ Val/ as distributed
+    python -m common.synthetic casme2_raw --out data              # CASME2/Cropped/ + coding .xlsx
+    python -m common.synthetic samm --out data                    # SAMM/ + its FACS coding .xlsx
     python -m common.synthetic preview --out grid.png             # a sample grid per class / identity
 
 Same seed, same bytes. Every number measured on these data is synthetic.
@@ -292,6 +294,93 @@ def make_casme2(out, subjects=8, clips_per_subject=7, frames_per_clip=6, height=
     return out
 
 
+# CASME II's and SAMM's "Estimated Emotion" values and the face each is drawn with.
+CASME2_EMOTIONS = ["happiness", "surprise", "disgust", "repression", "others", "sadness", "fear"]
+SAMM_EMOTIONS = ["Anger", "Contempt", "Disgust", "Fear", "Happiness", "Other", "Sadness", "Surprise"]
+_MICRO_FACE = {"happiness": "happy", "sadness": "sad", "anger": "angry", "contempt": "disgust", "other": "others"}
+
+
+def _micro_clip(seed, layout, subject, clip, emotion, frames, amplitude, nuisance, size=(170, 140)):
+    """The frames of one clip: the expression rises from the onset to the apex (the middle) and
+    falls back by the offset; one camera setting for the clip, fresh sensor noise per frame."""
+    ident = facegen.sample_identity(_rng(seed, layout, 0, subject))
+    nuis = facegen.sample_nuisance(_rng(seed, layout, 1, subject, clip), nuisance)
+    template = _MICRO_FACE.get(emotion.lower(), emotion.lower())
+    expr_rng_key = (seed, layout, 3, subject, clip)
+    apex = frames // 2
+    for f in range(frames):
+        ramp = 1.0 - abs(f - apex) / max(apex, 1)
+        expr = facegen.sample_expression(_rng(*expr_rng_key), template, amplitude * max(ramp, 0.0), 0.05)
+        nuis = dict(nuis, seed=int(_rng(seed, layout, 2, subject, clip, f).integers(2**31)))
+        yield f, facegen.render(ident, expr, nuis, *size)
+
+
+def _write_sheet(path: Path, header: list[str], rows: list[list], title_rows: list[list] = ()) -> None:
+    """An .xlsx coding sheet (openpyxl), written atomically."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in [*title_rows, header, *rows]:
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    write_bytes_atomic(path, buf.getvalue())
+
+
+def make_casme2_raw(out, subjects=6, clips_per_subject=5, frames_per_clip=7, amplitude=0.8, seed=0,
+                    nuisance=0.3) -> Path:
+    """CASME II as distributed: ``CASME2/Cropped/sub01/EP02_01f/reg_img46.jpg`` and the coding sheet
+    ``CASME2/CASME2-coding-20140508.xlsx`` (Subject, Filename, OnsetFrame, ApexFrame, OffsetFrame,
+    Action Units, Estimated Emotion). The last clip's ApexFrame is '/', as some real rows are."""
+    out = Path(out) / "CASME2"
+    rng = _rng(seed, "casme2_raw", 9)
+    rows, jobs = [], []
+    for s in range(subjects):
+        for c in range(clips_per_subject):
+            emotion = CASME2_EMOTIONS[(s + c) % 5] if c < 5 else CASME2_EMOTIONS[int(rng.integers(7))]
+            onset = int(rng.integers(20, 200))
+            name = f"EP{c + 1:02d}_{int(rng.integers(1, 20)):02d}f"
+            rows.append([s + 1, name, onset, onset + frames_per_clip // 2, onset + frames_per_clip - 1, "4+7", emotion])
+            jobs.append((s, c, name, onset, emotion))
+    rows[-1][3] = "/"
+    for s, c, name, onset, emotion in progress(jobs, desc="casme2_raw", unit="clip"):
+        for f, arr in _micro_clip(seed, "casme2_raw", s, c, emotion, frames_per_clip, amplitude, nuisance):
+            write_bytes_atomic(out / "Cropped" / f"sub{s + 1:02d}" / name / f"reg_img{onset + f}.jpg",
+                               encode_image(arr, "jpg", 92))
+    _write_sheet(out / "CASME2-coding-20140508.xlsx", ["Subject", "Filename", "OnsetFrame", "ApexFrame",
+                 "OffsetFrame", "Action Units", "Estimated Emotion"], rows)
+    return out
+
+
+def make_samm(out, subjects=4, clips_per_subject=5, frames_per_clip=7, amplitude=0.8, seed=0,
+              nuisance=0.3) -> Path:
+    """SAMM as distributed: ``SAMM/006/006_1_2/006_05562.jpg`` and ``SAMM/SAMM_Micro_FACS_Codes_v2.xlsx``
+    (title rows above the header: Subject, Filename, Inducement Code, Onset Frame, Apex Frame, Offset
+    Frame, Duration, Type, Action Units, Notes, Estimated Emotion)."""
+    out = Path(out) / "SAMM"
+    rng = _rng(seed, "samm", 9)
+    rows, jobs = [], []
+    for s in range(subjects):
+        subject = 6 + s
+        for c in range(clips_per_subject):
+            emotion = SAMM_EMOTIONS[(s * clips_per_subject + c) % len(SAMM_EMOTIONS)]
+            onset = int(rng.integers(1000, 9000))
+            name = f"{subject:03d}_{c + 1}_{int(rng.integers(1, 6))}"
+            rows.append([subject, name, c + 1, onset, onset + frames_per_clip // 2, onset + frames_per_clip - 1,
+                         frames_per_clip, "Micro - 1/2", "AU4", "", emotion])
+            jobs.append((s, c, subject, name, onset, emotion))
+    for s, c, subject, name, onset, emotion in progress(jobs, desc="samm", unit="clip"):
+        for f, arr in _micro_clip(seed, "samm", s, c, emotion, frames_per_clip, amplitude, nuisance):
+            write_bytes_atomic(out / f"{subject:03d}" / name / f"{subject:03d}_{onset + f:05d}.jpg",
+                               encode_image(arr, "jpg", 92))
+    _write_sheet(out / "SAMM_Micro_FACS_Codes_v2.xlsx",
+                 ["Subject", "Filename", "Inducement Code", "Onset Frame", "Apex Frame", "Offset Frame", "Duration",
+                  "Type", "Action Units", "Notes", "Estimated Emotion"], rows,
+                 title_rows=[["SAMM micro-movement FACS codes (synthetic stand-in)"], []])
+    return out
+
+
 def make_preview(out, seed=0, per_row=7) -> Path:
     """A grid: one row per person, one column per SFEW expression, plus micro-expressions."""
     rows = []
@@ -380,6 +469,13 @@ def build_parser():
     s.add_argument("--train_per_class", type=positive_int, default=12)
     s.add_argument("--val_per_class", type=positive_int, default=4)
     s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
+    for name, what, subjects in (("casme2_raw", "CASME II Cropped/ frames and its coding sheet (.xlsx)", 6),
+                                 ("samm", "SAMM frames and its FACS coding sheet (.xlsx)", 4)):
+        s = add(name, what)
+        s.add_argument("--subjects", type=positive_int, default=subjects)
+        s.add_argument("--clips_per_subject", type=positive_int, default=5)
+        s.add_argument("--frames_per_clip", type=positive_int, default=7)
+        s.add_argument("--amplitude", type=float, default=0.8, help="expression strength at the apex")
     add("preview", "a PNG grid of samples per class and identity")
     return p
 
@@ -411,6 +507,9 @@ def main(argv=None) -> dict:
                                     amplitude=a.amplitude)
             elif a.layout == "sfew_raw":
                 made = make_sfew_raw(tmp, a.train_per_class, a.val_per_class, seed=a.seed, amplitude=a.amplitude)
+            elif a.layout in ("casme2_raw", "samm"):
+                maker = make_casme2_raw if a.layout == "casme2_raw" else make_samm
+                made = maker(tmp, a.subjects, a.clips_per_subject, a.frames_per_clip, a.amplitude, a.seed)
             else:
                 made = make_casme2(tmp, a.subjects, a.clips_per_subject, a.frames_per_clip, amplitude=a.amplitude,
                                    seed=a.seed, nuisance=a.nuisance)

@@ -7,6 +7,7 @@ from common.cli import dispatch
 STAGES = {
     "annotate": "microexpression.annotate",
     "train": "microexpression.train",
+    "loso": "microexpression.loso",
     "evaluate": "microexpression.evaluate",
     "predict": "microexpression.predict",
     "export": "microexpression.export",

@@ -20,6 +20,12 @@ MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
 def read_annotation(data_root: str | Path, mode: str, num_classes: int) -> list[tuple[Path, int]]:
+    """(image path, label) of every line of <data_root>/<mode>.txt."""
+    return [(p, label) for p, label, _ in read_subjects(data_root, mode, num_classes)]
+
+
+def read_subjects(data_root: str | Path, mode: str, num_classes: int) -> list[tuple[Path, int, str]]:
+    """(image path, label, subject column or '') of every line of <data_root>/<mode>.txt."""
     path = Path(data_root) / f"{mode}.txt"
     if not path.is_file():
         raise StageError(f"{path}: expected an annotation file (run `microexpression annotate`), found nothing")
@@ -27,10 +33,11 @@ def read_annotation(data_root: str | Path, mode: str, num_classes: int) -> list[
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
-        fields = line.rstrip("\n").split("\t")
-        if len(fields) != 2 or not fields[1].strip().isdigit() or int(fields[1]) >= num_classes:
-            raise StageError(f"{path}:{n}: expected 'path<TAB>label' with a label below {num_classes}, found '{line}'")
-        items.append((Path(data_root) / fields[0].strip(), int(fields[1])))
+        fields = line.rstrip("\n").split("\t")  # annotate from raw data adds subject and dataset columns
+        if len(fields) < 2 or not fields[1].strip().isdigit() or int(fields[1]) >= num_classes:
+            raise StageError(f"{path}:{n}: expected 'path<TAB>label[<TAB>subject<TAB>dataset]' with a label below "
+                             f"{num_classes}, found '{line}'")
+        items.append((Path(data_root) / fields[0].strip(), int(fields[1]), fields[2].strip() if len(fields) > 2 else ""))
     if not items:
         raise StageError(f"{path}: expected at least one image, found an empty annotation")
     return items
@@ -51,11 +58,12 @@ class MicroExpression(paddle.io.Dataset):
 
     def __init__(self, mode: str = "train", data_root: str | Path = "classification2",
                  image_shape=(3, 224, 224), num_classes: int = 7, random_eval_crop: bool = False,
-                 crop_scale=(0.08, 1.0)):
+                 crop_scale=(0.08, 1.0), items: list[tuple[Path, int]] | None = None):
+        """``items`` (path, label) instead of <data_root>/<mode>.txt: a LOSO fold's share."""
         super().__init__()
         if mode not in ("train", "valid", "test"):
             raise StageError(f"MicroExpression: expected mode train, valid or test, found '{mode}'")
-        self.items = read_annotation(data_root, mode, num_classes)
+        self.items = list(items) if items is not None else read_annotation(data_root, mode, num_classes)
         # Paddle's DataLoader reads in a thread that hangs, rather than stops, when __getitem__
         # raises: so every file's header is checked here, where an error is one clear line.
         for path, _ in self.items:

@@ -6,7 +6,8 @@ ResNet50 (7-class head), Momentum (0.9) + CosineAnnealingDecay stepped per batch
 (T_max = total_images // batch_size · epochs) + L2Decay, CrossEntropyLoss, Accuracy top-1/top-5,
 values from config.py (--config / --set). A checkpoint `<save_dir>/<epoch>.pdparams/.pdopt`
 after every epoch, --resume continues from the newest, and the final model goes to
-model_save_dir (Model.save). VisualDL logs when visualdl is installed.
+model_save_dir (Model.save). VisualDL curves go to --log_dir (open them with
+`visualdl --logdir visualdl_log`).
 
 Data parallel on several GPUs or machines: start it with paddle.distributed.launch (README,
 "Scaling out"); batch_size stays the global batch, each process takes batch_size / processes,
@@ -67,14 +68,37 @@ def _train(a, config) -> dict:
     import paddle
 
     from microexpression.data import MicroExpression
-    from microexpression.models.resnet import build_network, input_spec
 
     paddle.seed(a.seed)
     np.random.seed(a.seed)
-    world, rank = paddle.distributed.get_world_size(), paddle.distributed.get_rank()
     shape, classes = config["image_shape"], config["num_classes"]
     train_set = MicroExpression("train", a.data_root, shape, classes, crop_scale=config["crop_scale"])
     valid_set = MicroExpression("valid", a.data_root, shape, classes, a.random_eval_crop)
+    model, net = fit(config, a.arch, train_set, valid_set, Path(a.save_dir), a.resume, a.log_dir, a.pretrained,
+                     a.num_workers)
+    world, rank = paddle.distributed.get_world_size(), paddle.distributed.get_rank()
+    if world > 1:
+        check_replicas_agree(net, world)
+    out = config["model_save_dir"]
+    model.save(out)  # rank 0 only (hapi)
+    if rank == 0:
+        write_text_atomic(f"{out}.json", json.dumps({**config, "arch": a.arch}, indent=2) + "\n")
+        print(f"saved {out}.pdparams (and .pdopt) and the config it was trained with, {out}.json")
+    return {"model": Path(out), "epochs": int(config["epochs"]), "train_images": len(train_set),
+            "valid_images": len(valid_set)}
+
+
+def fit(config: dict, arch: str, train_set, valid_set, save_dir: Path, resume: bool, log_dir: str | None,
+        pretrained: str | None = None, num_workers: int = 0):
+    """The original recipe on two datasets (valid_set may be None): a checkpoint per epoch in
+    save_dir, resumed from its newest when ``resume``, VisualDL curves in log_dir. Returns the
+    trained paddle.Model and its network."""
+    import paddle
+
+    from microexpression.models.resnet import build_network, input_spec
+
+    world, rank = paddle.distributed.get_world_size(), paddle.distributed.get_rank()
+    shape, classes = config["image_shape"], config["num_classes"]
     epochs, batch = int(config["epochs"]), int(config["batch_size"])
     if batch % world:
         raise StageError(f"batch_size: expected a multiple of the {world} processes (it is the global batch), "
@@ -84,12 +108,12 @@ def _train(a, config) -> dict:
     # instead of wrapping round and rising again.
     total = config["total_images"] or len(train_set)
     steps = max(total // batch, 1) if config["total_images"] else -(-total // batch)
-    print(f"train {len(train_set)} / valid {len(valid_set)} images; cosine T_max = {total} // {batch} x {epochs} "
-          f"= {steps * epochs} steps ({-(-len(train_set) // batch) * epochs} will run)")
+    print(f"train {len(train_set)} / valid {len(valid_set) if valid_set else 0} images; cosine T_max = {total} // "
+          f"{batch} x {epochs} = {steps * epochs} steps ({-(-len(train_set) // batch) * epochs} will run)")
     if world > 1:
         print(f"rank {rank} of {world}: {batch // world} images per step of each global batch of {batch}")
 
-    net = build_network(a.arch, classes, a.pretrained)
+    net = build_network(arch, classes, pretrained)
     model = paddle.Model(net, inputs=input_spec(shape))
     lr = paddle.optimizer.lr.CosineAnnealingDecay(learning_rate=float(cfg.get("LEARNING_RATE.params.lr", config)),
                                                   T_max=steps * epochs)
@@ -99,15 +123,15 @@ def _train(a, config) -> dict:
                                         float(cfg.get("OPTIMIZER.regularizer.factor", config))))
     model.prepare(opt, paddle.nn.CrossEntropyLoss(), paddle.metric.Accuracy(topk=(1, 5)))
 
-    save_dir, start = Path(a.save_dir), 0
-    if a.resume:
+    start = 0
+    if resume:
         found = checkpoints(save_dir)
         for k, (prefix, done) in enumerate(found):
             try:
                 model.load(str(prefix))  # weights, optimizer and the lr schedule's position
             except Exception as err:  # a truncated or foreign file: Paddle raises many kinds
                 if k == len(found) - 1:
-                    raise StageError(f"{prefix}.pdparams: expected a checkpoint of this --arch {a.arch} to resume "
+                    raise StageError(f"{prefix}.pdparams: expected a checkpoint of this --arch {arch} to resume "
                                      f"from, found one that does not load ({first_line(err)}); no earlier one loads either") from None
                 print(f"warning: {prefix}.pdparams: expected a readable checkpoint, found a damaged one "
                       f"({type(err).__name__}); resuming from {found[k + 1][0]}", file=sys.stderr)
@@ -119,26 +143,20 @@ def _train(a, config) -> dict:
         if not found:
             print(f"--resume: no checkpoint in {save_dir}, starting fresh")
     callbacks = [epoch_checkpoint(save_dir, start)]
-    try:
-        import visualdl  # noqa: F401
+    if log_dir:
+        try:
+            import visualdl  # noqa: F401
 
-        callbacks.append(paddle.callbacks.VisualDL(log_dir=a.log_dir))
-    except ImportError:
-        print("visualdl is not installed: no VisualDL logs (pip install visualdl); training goes on")
+            callbacks.append(paddle.callbacks.VisualDL(log_dir=log_dir))
+        except ImportError:
+            print("visualdl is not installed: no VisualDL logs (pip install visualdl); training goes on")
     if start >= epochs:
         print(f"{save_dir} already holds {start} epochs; nothing to train")
     else:
         # hapi's DistributedBatchSampler gives each process its own share of every epoch.
         model.fit(train_set, valid_set, epochs=epochs - start, batch_size=batch // world, shuffle=True,
-                  verbose=1 if rank == 0 else 0, num_workers=a.num_workers, callbacks=callbacks)
-    if world > 1:
-        check_replicas_agree(net, world)
-    out = config["model_save_dir"]
-    model.save(out)  # rank 0 only (hapi)
-    if rank == 0:
-        write_text_atomic(f"{out}.json", json.dumps({**config, "arch": a.arch}, indent=2) + "\n")
-        print(f"saved {out}.pdparams (and .pdopt) and the config it was trained with, {out}.json")
-    return {"model": Path(out), "epochs": epochs, "train_images": len(train_set), "valid_images": len(valid_set)}
+                  verbose=1 if rank == 0 else 0, num_workers=num_workers, callbacks=callbacks)
+    return model, net
 
 
 def check_replicas_agree(net, world: int) -> None:

@@ -84,7 +84,8 @@ def trained(data, tmp_path_factory):
     work = tmp_path_factory.mktemp("train")
     annotate.main(["--data_root", str(data), "--split", "subject"])
     args = ["--data_root", str(data), "--arch", "resnet18", "--save_dir", str(work / "chk"),
-            "--set", f"model_save_dir={work / 'out' / 'MicroExpression'}", *SMALL]
+            "--log_dir", str(work / "visualdl_log"), "--set", f"model_save_dir={work / 'out' / 'MicroExpression'}",
+            *SMALL]
     train.main(args)
     return work, args
 
@@ -93,6 +94,7 @@ def trained(data, tmp_path_factory):
 def test_training_resumes_from_the_last_epoch(trained, capsys):
     work, args = trained
     assert (work / "chk" / "0.pdparams").is_file() and (work / "out" / "MicroExpression.pdparams").is_file()
+    assert list((work / "visualdl_log").glob("vdlrecords.*.log")), "no VisualDL curves (visualdl is in the paddle extra)"
     capsys.readouterr()
     train.main([*args, "--resume", "--set", "epochs=2"])
     assert "resumed from" in capsys.readouterr().out
