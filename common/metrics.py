@@ -197,6 +197,23 @@ def mls_pair_score(mu1, sigma_sq1, mu2, sigma_sq2) -> np.ndarray:
     return -np.sum(d2 / s + np.log(s), axis=1)
 
 
+def tar_at_far(scores, issame, fars) -> tuple[np.ndarray, np.ndarray]:
+    """(TAR, real FAR) at each target FAR, as PFE's IJB evaluation sets the threshold: the k-th
+    highest impostor score with k = round(impostors x FAR) (just above the highest when k = 0),
+    a pair accepted when its score is at or above it."""
+    scores, issame = np.asarray(scores, np.float64), np.asarray(issame, bool)
+    impostor = np.sort(scores[~issame])[::-1]
+    if not len(impostor) or not issame.any():
+        raise StageError(f"TAR@FAR: expected genuine and impostor pairs, found {int(issame.sum())} and {len(impostor)}")
+    tars, real = [], []
+    for far in fars:
+        k = int(np.round(len(impostor) * far))
+        threshold = impostor[0] + 1e-8 if k == 0 else impostor[k - 1]
+        tars.append(np.mean(scores[issame] >= threshold))
+        real.append(np.mean(impostor >= threshold))
+    return np.array(tars), np.array(real)
+
+
 @dataclass
 class RocResult:
     fpr: np.ndarray

@@ -9,6 +9,8 @@
     python -m common.synthetic rafdb --out data/RAF-DB            # basic/EmoLabel + basic/Image/aligned
     python -m common.synthetic fer2013 --out data/fer2013         # fer2013.csv (48x48 grey)
     python -m common.synthetic sfew_raw --out data/SFEW_2         # Train/ Val/ as distributed
+    python -m common.synthetic ijba --out data/IJB-A              # IJB-A_11_sets/split*/ + images/
+    python -m common.synthetic ijbc --out data/IJBC               # meta/ijbc_*.txt + loose_crop/
     python -m common.synthetic casme2_raw --out data              # CASME2/Cropped/ + coding .xlsx
     python -m common.synthetic samm --out data                    # SAMM/ + its FACS coding .xlsx
     python -m common.synthetic preview --out grid.png             # a sample grid per class / identity
@@ -35,7 +37,7 @@ SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise
 CASME2_CLASSES = ["disgust", "others", "sadness", "happiness", "surprise", "repression", "fear"]
 _CASME2_TEMPLATE = {"sadness": "sad", "happiness": "happy"}
 _LAYOUT_CODES = {"sfew": 1, "casia": 2, "lfw": 3, "ms1m": 4, "lfw_bin": 5, "casme2": 6, "rafdb": 7,
-                 "fer2013": 8, "sfew_raw": 9, "ijba": 10, "ijbc": 11, "casme2_raw": 12, "samm": 13}
+                 "fer2013": 8, "sfew_raw": 9, "ijba": 10, "ijbc": 11, "casme2_raw": 12, "samm": 13, "ijbb": 14}
 
 _FIRST = ["Ada", "Bela", "Cyrus", "Dana", "Emil", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai",
           "Lena", "Milo", "Nia", "Oren", "Pia", "Quin", "Rosa", "Sami", "Tova", "Udo", "Vera",
@@ -294,6 +296,89 @@ def make_casme2(out, subjects=8, clips_per_subject=7, frames_per_clip=6, height=
     return out
 
 
+def _loose_face(seed, layout, subject, k, canvas=(160, 150)) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """A 112x96 face scaled by 0.9-1.3 and pasted into a larger photo: (photo, scale, (x, y) offset)."""
+    arr, _ = _face(seed, layout, subject, k, _identity_expression(seed, layout, subject, k), 0.5, size=(112, 96))
+    rng = _rng(seed, layout, 4, subject, k)
+    scale = float(rng.uniform(0.9, 1.3))
+    face = Image.fromarray(arr).resize((round(96 * scale), round(112 * scale)), Image.BILINEAR)
+    height, width = max(canvas[0], face.height + 8), max(canvas[1], face.width + 8)
+    photo = Image.new("RGB", (width, height), tuple(int(v) for v in rng.integers(40, 200, 3)))
+    x, y = int(rng.integers(0, width - face.width + 1)), int(rng.integers(0, height - face.height + 1))
+    photo.paste(face, (x, y))
+    return np.asarray(photo), face.width / 96, (x, y)
+
+
+def _templates(rng, images: list[int]) -> list[list[int]]:
+    """A subject's images dealt into two templates of one or more images each."""
+    order = [int(i) for i in rng.permutation(images)]
+    cut = int(rng.integers(1, len(order)))
+    return [order[:cut], order[cut:]]
+
+
+def make_ijba(out, subjects=30, images_per_subject=5, splits=10, subjects_per_split=12, seed=0) -> Path:
+    """IJB-A 1:1: ``IJB-A_11_sets/split{1..N}/verify_metadata_N.csv`` (TEMPLATE_ID, SUBJECT_ID, FILE,
+    MEDIA_ID, SIGHTING_ID, FRAME, FACE_X, FACE_Y, FACE_WIDTH, FACE_HEIGHT) and
+    ``verify_comparisons_N.csv`` (every pair of the split's templates), photos in ``images/img/``
+    with the face somewhere inside and its box in the metadata."""
+    out = Path(out)
+    boxes = {}
+    jobs = [(s, k) for s in range(subjects) for k in range(images_per_subject)]
+    for s, k in progress(jobs, desc="ijba", unit="img"):
+        photo, scale, (x, y) = _loose_face(seed, "ijba", s, k)
+        number = 1000 + s * images_per_subject + k
+        boxes[(s, k)] = (f"img/{number}.jpg", x, y, round(96 * scale), round(112 * scale))
+        write_bytes_atomic(out / "images" / "img" / f"{number}.jpg", encode_image(photo, "jpg", 92))
+    for split in range(1, splits + 1):
+        rng = _rng(seed, "ijba", 5, split)
+        rows = ["TEMPLATE_ID,SUBJECT_ID,FILE,MEDIA_ID,SIGHTING_ID,FRAME,FACE_X,FACE_Y,FACE_WIDTH,FACE_HEIGHT\n"]
+        templates = []
+        for s in sorted(int(v) for v in rng.choice(subjects, min(subjects_per_split, subjects), replace=False)):
+            for images in _templates(rng, list(range(images_per_subject))):
+                tid = split * 10000 + len(templates) + 1
+                templates.append((tid, s))
+                for k in images:
+                    file, x, y, w, h = boxes[(s, k)]
+                    rows.append(f"{tid},{100 + s},{file},{s * 100 + k},{s * 100 + k},,{x},{y},{w},{h}\n")
+        pairs = [f"{a},{b}\n" for i, (a, _) in enumerate(templates) for b, _ in templates[i + 1:]]
+        folder = out / "IJB-A_11_sets" / f"split{split}"
+        write_bytes_atomic(folder / f"verify_metadata_{split}.csv", "".join(rows).encode())
+        write_bytes_atomic(folder / f"verify_comparisons_{split}.csv", "".join(pairs).encode())
+    return out
+
+
+def make_ijbc(out, subjects=30, images_per_subject=4, impostors_per_subject=6, name="ijbc", seed=0) -> Path:
+    """IJB-B/C 1:1 in insightface's files: ``meta/<name>_face_tid_mid.txt``, ``meta/<name>_template_pair_label.txt``,
+    ``meta/<name>_name_5pts_score.txt`` (the five points of each face in its photo) and ``loose_crop/N.jpg``."""
+    out = Path(out)
+    reference = np.array([[30.2946, 51.6963], [65.5318, 51.5014], [48.0252, 71.7366], [33.5493, 92.3655],
+                          [62.7299, 92.2041]])  # the PFE crop's five points (common.align's "pfe")
+    tid_rows, lmk_rows, pair_rows, templates = [], [], [], []
+    jobs = [(s, k) for s in range(subjects) for k in range(images_per_subject)]
+    for s, k in progress(jobs, desc=name, unit="img"):
+        photo, scale, (x, y) = _loose_face(seed, name, s, k)
+        image = f"{1 + s * images_per_subject + k}.jpg"
+        points = reference * scale + [x, y]
+        lmk_rows.append(f"{image} " + " ".join(f"{v:.2f}" for v in points.ravel()) + " 0.99\n")
+        write_bytes_atomic(out / "loose_crop" / image, encode_image(photo, "jpg", 92))
+    rng = _rng(seed, name, 5)
+    for s in range(subjects):
+        for images in _templates(rng, list(range(images_per_subject))):
+            tid = len(templates) + 1
+            templates.append((tid, s))
+            tid_rows += [f"{1 + s * images_per_subject + k}.jpg {tid} {s * 100 + k}\n" for k in images]
+        pair_rows.append(f"{templates[-2][0]} {templates[-1][0]} 1\n")
+    for tid, s in templates[::2]:
+        for j in rng.choice(len(templates), impostors_per_subject, replace=False):
+            other, t = templates[int(j)]
+            if t != s:
+                pair_rows.append(f"{tid} {other} 0\n")
+    write_bytes_atomic(out / "meta" / f"{name}_face_tid_mid.txt", "".join(tid_rows).encode())
+    write_bytes_atomic(out / "meta" / f"{name}_name_5pts_score.txt", "".join(lmk_rows).encode())
+    write_bytes_atomic(out / "meta" / f"{name}_template_pair_label.txt", "".join(pair_rows).encode())
+    return out
+
+
 # CASME II's and SAMM's "Estimated Emotion" values and the face each is drawn with.
 CASME2_EMOTIONS = ["happiness", "surprise", "disgust", "repression", "others", "sadness", "fear"]
 SAMM_EMOTIONS = ["Anger", "Contempt", "Disgust", "Fear", "Happiness", "Other", "Sadness", "Surprise"]
@@ -469,6 +554,13 @@ def build_parser():
     s.add_argument("--train_per_class", type=positive_int, default=12)
     s.add_argument("--val_per_class", type=positive_int, default=4)
     s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
+    s = add("ijba", "IJB-A 1:1 protocol files (10 splits) and photos with face boxes")
+    s.add_argument("--subjects", type=positive_int, default=30)
+    s.add_argument("--images_per_subject", type=positive_int, default=5)
+    s = add("ijbc", "IJB-B/C 1:1 in insightface's files: templates, pairs, five points, loose crops")
+    s.add_argument("--subjects", type=positive_int, default=30)
+    s.add_argument("--images_per_subject", type=positive_int, default=4)
+    s.add_argument("--name", default="ijbc", choices=["ijbc", "ijbb"], help="file-name prefix")
     for name, what, subjects in (("casme2_raw", "CASME II Cropped/ frames and its coding sheet (.xlsx)", 6),
                                  ("samm", "SAMM frames and its FACS coding sheet (.xlsx)", 4)):
         s = add(name, what)
@@ -507,6 +599,10 @@ def main(argv=None) -> dict:
                                     amplitude=a.amplitude)
             elif a.layout == "sfew_raw":
                 made = make_sfew_raw(tmp, a.train_per_class, a.val_per_class, seed=a.seed, amplitude=a.amplitude)
+            elif a.layout == "ijba":
+                made = make_ijba(tmp, a.subjects, a.images_per_subject, seed=a.seed)
+            elif a.layout == "ijbc":
+                made = make_ijbc(tmp, a.subjects, a.images_per_subject, name=a.name, seed=a.seed)
             elif a.layout in ("casme2_raw", "samm"):
                 maker = make_casme2_raw if a.layout == "casme2_raw" else make_samm
                 made = maker(tmp, a.subjects, a.clips_per_subject, a.frames_per_clip, a.amplitude, a.seed)

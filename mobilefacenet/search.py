@@ -25,41 +25,24 @@ def _stamp(path: Path) -> str:
 
 def gallery_embeddings(model, prefix: str, gallery: Path, cache: Path, detect) -> tuple[np.ndarray, list[str], int]:
     """(unit embeddings, photo paths, photos embedded now) of every gallery photo with a face."""
-    import h5py
-
     from common.align import photos
-    from common.cli import atomic_path
+    from common.embedding_cache import cached
     from mobilefacenet.verify import embed_photos
 
     files = photos(gallery)
     if not files:
         raise StageError(f"{gallery}: expected gallery photos, found none")
-    known = {}
-    if cache.is_file():
-        with h5py.File(cache, "r") as f:
-            if f.attrs.get("checkpoint") == prefix:
-                for path, stamp, e in zip(f["paths"][:], f["stamps"][:], f["embeddings"][:], strict=True):
-                    known[path.decode()] = (stamp.decode(), e)
-    rows, todo = {}, []
-    for photo in files:
-        hit = known.get(str(photo))
-        if hit and hit[0] == _stamp(photo):
-            rows[str(photo)] = hit[1]
-        else:
-            todo.append(photo)
-    if todo:
-        emb, used = embed_photos(model, todo, detect)
-        rows.update({str(p): e for p, e in zip(used, emb, strict=True)})
-    paths = [str(p) for p in files if str(p) in rows]
-    if not paths:
+    by_key = {f"{p}\t{_stamp(p)}": p for p in files}  # a changed photo gets a new key
+
+    def compute(keys):
+        emb, used = embed_photos(model, [by_key[k] for k in keys], detect)
+        used = {str(p) for p in used}
+        return [k for k in keys if str(by_key[k]) in used], {"embeddings": emb}
+
+    keys, arrays, fresh = cached(cache, prefix, list(by_key), compute)
+    if not keys:
         raise StageError(f"{gallery}: expected gallery photos with a face, found none")
-    embeddings = np.stack([rows[p] for p in paths])
-    with atomic_path(cache, suffix=".h5") as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["checkpoint"] = prefix
-        f["paths"] = np.array([p.encode() for p in paths])
-        f["stamps"] = np.array([_stamp(Path(p)).encode() for p in paths])
-        f["embeddings"] = embeddings
-    return embeddings, paths, len(todo)
+    return arrays["embeddings"], [str(by_key[k]) for k in keys], fresh
 
 
 def main(argv=None) -> dict:

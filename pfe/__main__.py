@@ -17,6 +17,7 @@ STAGES = {
     "om_output_inf": "pfe.om_output_inf",
     "om_output_acc": "pfe.om_output_inf",
     "eval_lfw": "pfe.eval_lfw",
+    "eval_ijb": "pfe.eval_ijb",
     "verify": "pfe.verify",
     "demo": "pfe.demo",
     "bench": "pfe.bench",

@@ -28,6 +28,24 @@ def one_error_line(stderr: str) -> str:
     return errors[0]
 
 
+def train_tiny_pfe(root):
+    """A depth-4 PFE (base, then head) trained two steps each on six synthetic CASIA identities
+    under ``root``: (base run folder, PFE run folder)."""
+    from common import synthetic
+    from pfe import train, train_base
+
+    synthetic.make_casia(root / "casia", identities=6, images_per_identity=4)
+    train_base.main(["--data_dir", str(root / "casia"), "--models_dir", str(root / "base"), "--logs_dir",
+                     str(root / "logs"), "--depth", "4", "--batch_size", "8", "--num_steps", "2",
+                     "--epoch_size", "2", "--optimizer", "ADAM", "--learning_rate", "1e-3"])
+    (base_run,) = list((root / "base").iterdir())
+    train.main(["--base_model", str(base_run), "--data_dir", str(root / "casia"), "--models_dir", str(root / "pfe"),
+                "--logs_dir", str(root / "logs"), "--num_classes_per_batch", "2", "--images_per_class", "4",
+                "--num_steps", "2", "--epoch_size", "2", "--learning_rate", "0.1"])
+    (pfe_run,) = list((root / "pfe").iterdir())
+    return base_run, pfe_run
+
+
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory):
     return tmp_path_factory.mktemp("synthetic")

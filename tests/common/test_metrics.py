@@ -75,3 +75,27 @@ def test_classification_metrics():
     cm = metrics.confusion(labels, scores.argmax(1), 3)
     assert cm.tolist() == [[1, 0, 0], [0, 0, 1], [1, 0, 1]]
     np.testing.assert_allclose(metrics.per_class_accuracy(cm), [1.0, 0.0, 0.5])
+
+
+def test_tar_at_far_matches_scikit_learns_roc_on_a_hand_made_score_set():
+    """PFE's rule (threshold = k-th highest impostor score, k = round(n x FAR)) is a point of the ROC."""
+    from sklearn.metrics import roc_curve
+
+    from common.metrics import tar_at_far
+
+    rng = np.random.default_rng(1)
+    genuine, impostor = rng.normal(2.0, 1.0, 300), rng.normal(0.0, 1.0, 2000)
+    scores = np.concatenate([genuine, impostor])
+    issame = np.concatenate([np.ones(300, bool), np.zeros(2000, bool)])
+    fars = [1e-3, 1e-2, 1e-1]
+    tar, real = tar_at_far(scores, issame, fars)
+    fpr, tpr, _ = roc_curve(issame, scores, drop_intermediate=False)
+    for far, t, r in zip(fars, tar, real, strict=True):
+        k = round(2000 * far)
+        assert r == k / 2000
+        # the ROC point where FAR first reaches k/n (genuine pairs scoring below the k-th impostor
+        # but above the next one would raise TAR at the same FAR; PFE's threshold does not take them)
+        assert t == tpr[np.flatnonzero(np.isclose(fpr, k / 2000))].min()
+    # FAR below one impostor: the threshold sits just above the highest impostor
+    tar0, real0 = tar_at_far(scores, issame, [1e-5])
+    assert real0[0] == 0 and tar0[0] == np.mean(genuine > impostor.max())

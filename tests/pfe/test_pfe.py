@@ -10,12 +10,12 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from conftest import one_error_line  # noqa: E402
+from conftest import one_error_line, train_tiny_pfe  # noqa: E402
 
 from common import synthetic  # noqa: E402
 from common.cli import StageError  # noqa: E402
 from common.metrics import mls_pair_score  # noqa: E402
-from pfe import ckpt2pb, inf_input2bin, om_output_inf, train, train_base  # noqa: E402
+from pfe import ckpt2pb, inf_input2bin, om_output_inf  # noqa: E402
 from pfe.fusion import aggregate_pfe  # noqa: E402
 from pfe.losses import mls_loss  # noqa: E402
 from pfe.models.sphere_net import build_base  # noqa: E402
@@ -77,16 +77,8 @@ def test_aggregate_pfe_weights_by_inverse_variance_and_takes_the_minimum():
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("pfe")
-    synthetic.make_casia(root / "casia", identities=6, images_per_identity=4)
     synthetic.make_lfw(root / "lfw", identities=20, pairs_per_fold=1)
-    train_base.main(["--data_dir", str(root / "casia"), "--models_dir", str(root / "base"), "--logs_dir",
-                     str(root / "logs"), "--depth", "4", "--batch_size", "8", "--num_steps", "2",
-                     "--epoch_size", "2", "--optimizer", "ADAM", "--learning_rate", "1e-3"])
-    (base_run,) = list((root / "base").iterdir())
-    train.main(["--base_model", str(base_run), "--data_dir", str(root / "casia"), "--models_dir", str(root / "pfe"),
-                "--logs_dir", str(root / "logs"), "--num_classes_per_batch", "2", "--images_per_class", "4",
-                "--num_steps", "2", "--epoch_size", "2", "--learning_rate", "0.1"])
-    (pfe_run,) = list((root / "pfe").iterdir())
+    base_run, pfe_run = train_tiny_pfe(root)
     return root, base_run, pfe_run
 
 
