@@ -114,13 +114,14 @@ RAFDB_ORDER = ["Surprise", "Fear", "Disgust", "Happy", "Sad", "Angry", "Neutral"
 FER2013_ORDER = ["Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral"]
 
 
-def make_rafdb(out, train_per_class=20, test_per_class=6, identities=60, seed=0, amplitude=1.0) -> Path:
+def make_rafdb(out, train_per_class=20, test_per_class=6, identities=60, seed=0, amplitude=1.0,
+               nuisance=1.0) -> Path:
     """RAF-DB basic: ``basic/EmoLabel/list_patition_label.txt`` (``train_00001.jpg 5``, labels 1..7)
     and ``basic/Image/aligned/train_00001_aligned.jpg`` (100x100 JPEG)."""
     out = Path(out) / "basic"
     lines, numbers = [], {"train": 0, "test": 0}
     for split, c, _, arr in _expression_faces(seed, "rafdb", {"train": train_per_class, "test": test_per_class},
-                                              identities, (100, 100), amplitude):
+                                              identities, (100, 100), amplitude, nuisance):
         numbers[split] += 1
         name = f"{split}_{numbers[split]:05d}.jpg"
         lines.append(f"{name} {RAFDB_ORDER.index(SFEW_CLASSES[c]) + 1}\n")
@@ -545,7 +546,9 @@ def build_parser():
     s = add("rafdb", "RAF-DB basic: EmoLabel/list_patition_label.txt + Image/aligned/ (100x100)")
     s.add_argument("--train_per_class", type=positive_int, default=20)
     s.add_argument("--test_per_class", type=positive_int, default=6)
+    s.add_argument("--identities", type=positive_int, default=60, help="people (2/3 train, 1/3 test)")
     s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
+    s.add_argument("--nuisance", type=float, default=1.0, help="pose/light/noise/blur strength")
     s = add("fer2013", "fer2013.csv (emotion, 48x48 grey pixels, Usage)")
     s.add_argument("--train_per_class", type=positive_int, default=20)
     s.add_argument("--test_per_class", type=positive_int, default=6, help="per class in PublicTest and in PrivateTest")
@@ -593,7 +596,8 @@ def main(argv=None) -> dict:
             elif a.layout == "ms1m":
                 made = make_ms1m(tmp, a.identities, a.images_per_identity, seed=a.seed)
             elif a.layout == "rafdb":
-                made = make_rafdb(tmp, a.train_per_class, a.test_per_class, seed=a.seed, amplitude=a.amplitude)
+                made = make_rafdb(tmp, a.train_per_class, a.test_per_class, a.identities, a.seed, a.amplitude,
+                                  a.nuisance)
             elif a.layout == "fer2013":
                 made = make_fer2013(tmp, a.train_per_class, a.test_per_class, a.test_per_class, seed=a.seed,
                                     amplitude=a.amplitude)

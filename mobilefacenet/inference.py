@@ -1,8 +1,10 @@
-"""LFW accuracy of a train_nets checkpoint (10-fold insightface protocol) and a ROC picture.
+"""Verification accuracy of a checkpoint on LFW, CFP and AgeDB .bin files (10-fold protocol), and ROCs.
 
-    python -m mobilefacenet.inference --ckpt_path models/<run>/best --eval_datasets lfw.bin
+    python -m mobilefacenet.inference --ckpt_path models/<run>/best \
+        --eval_datasets lfw.bin cfp_ff.bin cfp_fp.bin agedb_30.bin
 
-Prints accuracy ± std and the mean best threshold (squared L2 of L2-normalised embeddings,
+Prints one line per set, `<name>: accuracy X ± Y` (name: the file's stem; std over the ten folds),
+with the mean best threshold (squared L2 of L2-normalised embeddings,
 thresholds 0..4 step 0.01, first maximum per fold), single-crop like the repos; --flip adds
 the flipped image's embedding (insightface's Accuracy-Flip); --bgr feeds BGR as the Ascend
 evaluation does.
@@ -50,8 +52,8 @@ def main(argv=None) -> dict:
         emb = embed(model, images, a.eval_batch_size, a.flip)
         result = verify(emb, issame)
         name = Path(path).stem
-        print(f"{name}: {len(issame)} pairs  Accuracy: {result.accuracy:1.3f}+-{result.std:1.3f}  "
-              f"threshold {result.threshold:.2f}  fold accuracies {' '.join(f'{v:.3f}' for v in result.fold_accuracies)}")
+        print(f"{name}: accuracy {result.accuracy:.4f} ± {result.std:.4f}  ({len(issame)} pairs, threshold "
+              f"{result.threshold:.2f}, folds {' '.join(f'{v:.3f}' for v in result.fold_accuracies)})")
         results[name] = result
         if len(a.eval_datasets) == 1 or name == "lfw":
             _store_threshold(prefix, result.threshold, path)

@@ -1,4 +1,4 @@
-"""Train MobileFaceNet with a margin softmax on MS1M-style TFRecords, scoring LFW each epoch.
+"""Train MobileFaceNet with a margin softmax on MS1M-style TFRecords, scoring LFW (and CFP, AgeDB) each epoch.
 
     python -m mobilefacenet.train_nets --tfrecords ms1m.tfrecords --eval_datasets lfw.bin \
         --models_dir models/ --logs_dir logs/ --loss cosface --max_epoch 10 --train_batch_size 64
@@ -6,13 +6,14 @@
 Loss: margin cross-entropy + wd·Σw²/2 on conv kernels + a prelogit L1-norm penalty (the repos'
 5e-5). Adam (epsilon 0.1 as the repos) with a piecewise schedule per epoch that really advances
 (the repos' never does: --constant_lr reproduces that). Checkpoints per epoch in a timestamped
-run folder (--resume continues it); the checkpoint with the best LFW accuracy is kept in
-<run>/best/ (the repos' "best" save never fires).
+run folder (--resume continues it); the checkpoint with the best accuracy on the first eval set
+(or --best_on) is kept in <run>/best/ (the repos' "best" save never fires).
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from common.cli import StageError, add_strategy_args, output_dir, parser, positive_int
 
@@ -28,7 +29,11 @@ def build_parser():
     p = parser("mobilefacenet train_nets", __doc__.strip().splitlines()[0])
     p.add_argument("--tfrecords", nargs="+", required=True,
                    help="TFRecord files from convert_recordio: files, globs or folders of shards")
-    p.add_argument("--eval_datasets", nargs="*", default=[], help="verification .bin files scored each epoch")
+    p.add_argument("--eval_datasets", nargs="*", default=[],
+                   help="verification .bin files scored each epoch (lfw.bin cfp_ff.bin cfp_fp.bin agedb_30.bin), one "
+                        "line and one TensorBoard curve each")
+    p.add_argument("--best_on", default=None, metavar="NAME",
+                   help="the set (file stem, e.g. agedb_30) whose accuracy picks <run>/best (default: the first)")
     p.add_argument("--models_dir", type=output_dir, default="models/", help="checkpoints (one folder per run)")
     p.add_argument("--logs_dir", type=output_dir, default="logs/", help="TensorBoard logs (one folder per run)")
     p.add_argument("--variant", default="paper", choices=["paper", "repo"],
@@ -75,6 +80,12 @@ def main(argv=None) -> dict:
     if len(a.lr_values) != len(a.lr_boundaries) + 1:
         raise StageError(f"--lr_values: expected one more value than --lr_boundaries "
                          f"({len(a.lr_boundaries) + 1}), found {len(a.lr_values)}")
+    names = [Path(p).stem for p in a.eval_datasets]
+    if len(set(names)) != len(names):
+        raise StageError(f"--eval_datasets: expected files with different names (each set is named by its stem), "
+                         f"found {names}")
+    if a.best_on is not None and a.best_on not in names:
+        raise StageError(f"--best_on: expected one of the --eval_datasets names {names}, found '{a.best_on}'")
     from mobilefacenet.data import tfrecord_files
 
     a.tfrecords = tfrecord_files(a.tfrecords)

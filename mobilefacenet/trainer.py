@@ -96,6 +96,7 @@ def train(args) -> dict:
     steps = args.steps_per_epoch or min(images // args.train_batch_size, args.max_steps_per_epoch)
     log.info("train: %d images of %d identities, %d steps per epoch", images, classes, steps)
     evals = {Path(p).stem: load_bin(p) for p in args.eval_datasets}
+    best_on = args.best_on or next(iter(evals), None)
     # The input above needed no TensorFlow: the strategy comes first among TF work.
     strategy, run_dir = start_run(args, args.models_dir, args.train_batch_size,
                                   {"num_classes": classes, "images": images}, "--train_batch_size")
@@ -146,9 +147,9 @@ def train(args) -> dict:
         for name, (imgs, issame) in evals.items():
             result = verify(embed(model, imgs, args.eval_batch_size, args.flip), issame)
             scalars[f"{name}/accuracy"] = result.accuracy
-            text += f"  {name} {result.accuracy:.4f}±{result.std:.4f} (threshold {result.threshold:.2f})"
-            # The first eval set decides the best checkpoint (the repos mean LFW).
-            if name == next(iter(evals)) and result.accuracy > float(best_acc.numpy()):
+            text += f"\n  {name}: accuracy {result.accuracy:.4f} ± {result.std:.4f} (threshold {result.threshold:.2f})"
+            # One set decides the best checkpoint: --best_on, by default the first (the repos mean LFW).
+            if name == best_on and result.accuracy > float(best_acc.numpy()):
                 best_acc.assign(result.accuracy)
                 best.save(checkpoint_number=epoch)
                 text += " best"
@@ -163,6 +164,6 @@ def train(args) -> dict:
         title=lambda done: f"Epoch {done // steps}/{args.max_epoch}",
         tags={"loss": "loss/total", "train_acc": "train/accuracy"}, evaluate=validate)
     if evals:
-        log.info("best %s accuracy %.4f in %s", next(iter(evals)), float(best_acc.numpy()), run_dir / "best")
+        log.info("best %s accuracy %.4f in %s", best_on, float(best_acc.numpy()), run_dir / "best")
     log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)
     return {"run_dir": run_dir, **result}

@@ -16,7 +16,14 @@ tf = pytest.importorskip("tensorflow")
 from common import synthetic  # noqa: E402
 from common.cli import StageError  # noqa: E402
 from common.tf.margin import MarginHead  # noqa: E402
-from mobilefacenet import calculate_om_acc, ckpt2pb, convert_recordio, image2bin, train_nets  # noqa: E402
+from mobilefacenet import (  # noqa: E402
+    calculate_om_acc,
+    ckpt2pb,
+    convert_recordio,
+    image2bin,
+    inference,
+    train_nets,
+)
 from mobilefacenet.data import read_verification_bin, tfrecord_dataset, write_verification_bin  # noqa: E402
 from mobilefacenet.models.mobilefacenet import build_model, multiply_adds  # noqa: E402
 from mobilefacenet.trainer import piecewise_lr  # noqa: E402
@@ -90,6 +97,7 @@ def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("mfn")
     synthetic.make_ms1m(root / "ms1m", identities=8, images_per_identity=6)
     synthetic.make_lfw_bin(root / "lfw.bin", pairs_per_fold=2, folds=10, identities=30)
+    synthetic.make_lfw_bin(root / "cfp_fp.bin", pairs_per_fold=2, folds=10, identities=30, seed=1)
     convert_recordio.main(["--data_dir", str(root / "ms1m"), "--output", str(root / "train.tfrecords")])
     return root
 
@@ -161,6 +169,7 @@ def test_verification_bin_round_trip_and_errors(data, tmp_path):
 @pytest.fixture(scope="module")
 def trained(data):
     train_nets.main(["--tfrecords", str(data / "train.tfrecords"), "--eval_datasets", str(data / "lfw.bin"),
+                     str(data / "cfp_fp.bin"), "--best_on", "cfp_fp",
                      "--models_dir", str(data / "models"), "--logs_dir", str(data / "logs"), "--max_epoch", "1",
                      "--steps_per_epoch", "3", "--train_batch_size", "8", "--bn_decay", "0.5"])
     (run,) = list((data / "models").iterdir())
@@ -180,6 +189,32 @@ def test_training_resumes_and_keeps_the_best_checkpoint(trained, data):
     assert [p.name for p in (data / "models").iterdir()] == [trained.name]
     after = restore_model(str(trained / "ckpt-2"))[0].get_layer("conv1").kernel.numpy()
     assert not np.allclose(before, after)
+
+
+@pytest.mark.slow
+def test_several_benchmarks_score_in_one_run_with_a_curve_each(trained, data, capsys):
+    from mobilefacenet.evaluate import embed, load_bin, verify
+    from mobilefacenet.models.mobilefacenet import restore_model
+
+    tags = set()
+    for events in (data / "logs").rglob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            tags |= {v.tag for v in event.summary.value}
+    assert {"lfw/accuracy", "cfp_fp/accuracy"} <= tags
+    capsys.readouterr()
+    results = inference.main(["--ckpt_path", str(trained / "best"), "--eval_datasets", str(data / "lfw.bin"),
+                              str(data / "cfp_fp.bin")])
+    printed = capsys.readouterr().out
+    model, _, _ = restore_model(str(trained / "best"))
+    for name in ("lfw", "cfp_fp"):
+        images, issame = load_bin(data / f"{name}.bin")
+        expected = verify(embed(model, images), issame)
+        assert f"{name}: accuracy {expected.accuracy:.4f} ± {expected.std:.4f}" in printed
+        assert results[name].accuracy == expected.accuracy
+    with pytest.raises(StageError, match="--best_on: expected one of the --eval_datasets names"):
+        train_nets.main(["--tfrecords", str(data / "train.tfrecords"), "--eval_datasets", str(data / "lfw.bin"),
+                         "--best_on", "agedb_30", "--models_dir", str(data / "nope"), "--max_epoch", "1"])
+    assert not list((data / "nope").glob("*")), "a refused run left a run folder"
 
 
 @pytest.mark.slow
