@@ -3,7 +3,9 @@
 With ``atc`` on PATH the exact command runs (success = exit 0, "ATC run success" printed and
 the .om written). Without it the command is printed, the .pb is checked against its sidecar,
 and, where every op converts, an .onnx is written with tf2onnx; otherwise the .pb itself is the
-portable artefact that ``common.msame`` runs.
+portable artefact that ``common.msame`` runs. --precision_mode allow_fp32_to_fp16 / force_fp16
+also writes OUTPUT.fp16.onnx beside it, and --precision_mode int8 (ours: atc itself has none)
+OUTPUT.int8.onnx, calibrated on --calibration_dir's .bin inputs (common.quantize).
 
 Usage: python -m common.atc --model=CovPoolFER.pb --framework=3 --output=CovPoolFER \\
            --soc_version=Ascend310 --input_shape="inputImage:128,100,100,3" --out_nodes="output:0"
@@ -19,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.cli import StageError, output_file, parser
+from common.cli import StageError, output_file, parser, positive_int
 
 
 def build_argv(model: str, output: str, soc_version: str = "Ascend310", input_shape: str | None = None,
@@ -53,6 +55,7 @@ class AtcResult:
     artefact: Path  # the .om, or the portable .onnx / .pb
     ran_atc: bool
     command: str
+    reduced: Path | None = None  # the portable fp16 / int8 .onnx written beside it
 
 
 def run_atc(argv: list[str], output: str, echo=print) -> AtcResult:
@@ -80,20 +83,50 @@ def _absolute_flag(arg: str) -> str:
 def convert(model: str, output: str, soc_version: str = "Ascend310", input_shape: str | None = None,
             out_nodes: str | None = None, precision_mode: str | None = None,
             op_select_implmode: str | None = None, fusion_switch_file: str | None = None,
-            log: str | None = None, onnx: bool = True, echo=print) -> AtcResult:
+            log: str | None = None, onnx: bool = True, echo=print, calibration_dir: str | None = None,
+            calibration_batches: int = 8, seed: int = 0) -> AtcResult:
     """atc when installed; otherwise check the .pb and write the portable artefact."""
     if output.endswith("/") or output.endswith(".om"):
         raise StageError(f"--output: expected a path without '.om' (atc appends it), found '{output}'")
+    if precision_mode == "int8" and not calibration_dir:
+        raise StageError("--precision_mode int8: expected --calibration_dir with the model's .bin inputs, found none")
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     argv = build_argv(model, output, soc_version, input_shape, out_nodes, precision_mode,
                       op_select_implmode, fusion_switch_file, log)
     if shutil.which("atc"):
+        if precision_mode == "int8":
+            raise StageError("--precision_mode int8: atc has no such mode (Ascend quantizes with AMCT); without "
+                             "atc on PATH this writes a portable int8 .onnx")
         return run_atc(argv, output, echo)
     command = shlex.join(argv)
     echo(command)
     echo("atc is not installed (no Ascend toolkit on PATH): checking the .pb and writing the "
          "portable artefact for common.msame instead")
-    return portable_artefact(model, output, input_shape, out_nodes, onnx, command, echo)
+    result = portable_artefact(model, output, input_shape, out_nodes, onnx, command, echo)
+    if precision_mode in ("allow_fp32_to_fp16", "force_fp16", "int8"):
+        result.reduced = reduced_precision(result.artefact, output, precision_mode, calibration_dir,
+                                           calibration_batches, seed, echo)
+    return result
+
+
+def reduced_precision(artefact: Path, output: str, mode: str, calibration_dir, batches: int, seed: int,
+                      echo=print) -> Path | None:
+    """The fp16 or int8 .onnx beside the fp32 one; none when the portable artefact is a .pb."""
+    from common import quantize
+    from common.modelspec import read_sidecar
+
+    if artefact.suffix != ".onnx":
+        echo(f"[INFO] --precision_mode {mode}: the portable artefact is a TensorFlow graph (no ONNX), which has no "
+             f"reduced-precision form here; it stays fp32")
+        return None
+    if mode == "int8":
+        feeds = quantize.calibration_feeds(calibration_dir, read_sidecar(artefact), batches, seed)
+        path = quantize.to_int8(artefact, output + ".int8.onnx", feeds)
+        echo(f"[INFO] wrote {path} (int8, QDQ, calibrated on {len(feeds)} batch(es) of {calibration_dir})")
+    else:
+        path = quantize.to_fp16(artefact, output + ".fp16.onnx", mode)
+        echo(f"[INFO] wrote {path} ({mode}: float16 weights and ops, inputs and outputs as the fp32 model)")
+    return path
 
 
 def portable_artefact(model, output, input_shape, out_nodes, onnx, command, echo) -> AtcResult:
@@ -155,7 +188,11 @@ def build_parser(prog: str = "atc", model: str | None = None, output: str | None
     p.add_argument("--out_nodes", default=None, help='e.g. "mu:0;sigma_sq:0" (sets output order)')
     p.add_argument("--precision_mode", default=None,
                    choices=["force_fp16", "allow_fp32_to_fp16", "must_keep_origin_dtype",
-                            "allow_mix_precision", "force_fp32"])
+                            "allow_mix_precision", "force_fp32", "int8"],
+                   help="atc's; without atc, fp16 modes also write OUTPUT.fp16.onnx and int8 (ours) OUTPUT.int8.onnx")
+    p.add_argument("--calibration_dir", default=None, help="int8: the model's .bin inputs to calibrate on")
+    p.add_argument("--calibration_batches", type=positive_int, default=8, help="int8: .bin batches drawn for calibration")
+    p.add_argument("--seed", type=int, default=0, help="int8: which calibration batches are drawn")
     p.add_argument("--op_select_implmode", default=None, choices=["high_precision", "high_performance"])
     p.add_argument("--fusion_switch_file", default=None)
     p.add_argument("--log", default=None, choices=["debug", "info", "warning", "error", "null"])
@@ -167,7 +204,8 @@ def build_parser(prog: str = "atc", model: str | None = None, output: str | None
 def main(argv=None, arg_parser=None) -> AtcResult:
     a = (arg_parser or build_parser()).parse_args(argv)
     return convert(a.model, a.output, a.soc_version, a.input_shape, a.out_nodes, a.precision_mode,
-                   a.op_select_implmode, a.fusion_switch_file, a.log, onnx=not a.no_onnx)
+                   a.op_select_implmode, a.fusion_switch_file, a.log, onnx=not a.no_onnx,
+                   calibration_dir=a.calibration_dir, calibration_batches=a.calibration_batches, seed=a.seed)
 
 
 if __name__ == "__main__":

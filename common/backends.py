@@ -55,13 +55,16 @@ def match_name(name: str, available: list[str], model) -> str:
 
 
 def onnx_backend(model: str | os.PathLike, spec: ModelSpec | None = None, threads: int | None = None) -> Backend:
-    """ONNX Runtime on the CPU; I/O names from the spec when given, else from the model."""
+    """ONNX Runtime, on the GPU when onnxruntime-gpu sees one (the `gpu` extra), else the CPU; I/O
+    names from the spec when given, else from the model."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    session = ort.InferenceSession(str(model), opts, providers=(["CUDAExecutionProvider"] if cuda else [])
+                                   + ["CPUExecutionProvider"])
     model_spec = ModelSpec(
         [TensorSpec(i.name, _dims(i.shape), _ORT_TYPES.get(i.type, "float32")) for i in session.get_inputs()],
         [TensorSpec(o.name, _dims(o.shape), _ORT_TYPES.get(o.type, "float32")) for o in session.get_outputs()])
@@ -72,7 +75,8 @@ def onnx_backend(model: str | os.PathLike, spec: ModelSpec | None = None, thread
     def forward(arrays):
         return session.run(out_names, dict(zip(in_names, arrays, strict=True)))
 
-    return Backend(f"onnxruntime {ort.__version__}", spec, forward)
+    on_gpu = cuda and session.get_providers()[0] == "CUDAExecutionProvider"
+    return Backend(f"onnxruntime {ort.__version__}" + (" (CUDA)" if on_gpu else ""), spec, forward)
 
 
 def tf_backend(model: str | os.PathLike, spec: ModelSpec | None = None, threads: int | None = None) -> Backend:
