@@ -4,7 +4,7 @@ fp16: onnxconverter-common converts weights and ops to float16; inputs and outpu
 model's types (a float16 output such as MobileFaceNet's `the_outputs` stays float16), so msame's
 files keep their contract. `allow_fp32_to_fp16` keeps the converter's default list of ops that
 lose too much in float16 in float32; `force_fp16` converts every op it can.
-int8: ONNX Runtime static quantization in QDQ format, int8 weights per output channel and int8
+int8: ONNX Runtime static quantization in QDQ format, int8 weights per output channel and uint8
 activations whose ranges are calibrated on the model's own .bin inputs (what pic2bin, image2bin
 or inf_input2bin wrote), a fixed number of them drawn with a seed.
 """
@@ -76,8 +76,10 @@ def to_int8(src: str | Path, dst: str | Path, feeds: list[dict]) -> Path:
     with tempfile.TemporaryDirectory(prefix="quantize_") as scratch, atomic_path(dst, suffix=".onnx") as tmp:
         pre = Path(scratch) / "pre.onnx"  # shapes inferred and graph optimised, as ORT recommends
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        # uint8 activations with int8 weights: x86's fast integer path (VNNI / VPMADDUBSW). With
+        # int8 activations MobileFaceNet ran 2x slower than fp32 here, with uint8 1.6x faster.
         quantize_static(str(pre), str(tmp), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     return _copy_sidecar(src, dst)
 
 

@@ -66,10 +66,18 @@ def rows(quick: bool) -> dict:
     return result(out, quick)
 
 
+def precision(demo_dir: Path, work: Path) -> list[dict]:
+    """No reduced-precision route: said as a row, not skipped silently."""
+    return [{"model": "CovPoolFER", "precision": "fp32 only",
+             "note": "the graph's SelfAdjointEigV2 (ReEig/LogEig) has no ONNX converter, so there is no ONNX to "
+                     "convert or quantize; quantizing only the conv trunk would need the graph cut in two and the "
+                     "SPD head run in TensorFlow, which this repository does not do"}]
+
+
 def main(argv=None) -> dict:
     from common.bench import stage_main
 
-    return stage_main("covpoolfer bench", __doc__, rows, argv)
+    return stage_main("covpoolfer bench", __doc__, rows, argv, precision)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 inference at batch 1 and 32, and a hapi training step at the original batch of 32.
 
     microexpression bench [--quick] [--json rows.json]
+    microexpression bench --precision demo_out/microexpression   # fp32 / fp16 / int8 of the demo's model
 
 Untrained weights and random inputs. FLOPs are counted from the ONNX graph (Conv, Gemm).
 """
@@ -82,10 +83,43 @@ def _static_flops(onnx_path: Path, batch: int, tmp: Path) -> float:
     return onnx_flops(fixed)
 
 
+def precision(demo_dir: Path, work: Path) -> list[dict]:
+    """fp32 / fp16 / int8 of the demo's ONNX model on the demo's test split, batch 1, as .bin
+    files preprocessed as evaluation does (common.precision)."""
+    from common.backends import onnx_backend
+    from common.binio import read_bin, write_bin
+    from common.metrics import topk_accuracy
+    from common.precision import compare, variants
+    from microexpression.data import MicroExpression
+
+    fp32 = demo_dir / "onnx" / "MicroExpression.onnx"
+    if not fp32.is_file():
+        from common.cli import StageError
+
+        raise StageError(f"{fp32}: expected the demo's ONNX model (run `make demo` first), found nothing")
+    (tensor,) = onnx_backend(fp32).spec.inputs
+    shape = [int(d) for d in tensor.shape[1:]]
+    data = MicroExpression("test", demo_dir / "data" / "classification2", shape, 7)
+    bins = work / "bins"
+    labels = []
+    for i in range(len(data)):
+        image, label = data[i]
+        write_bin(bins / f"{i}.bin", np.asarray(image)[None], "float32")
+        labels.append(int(label))
+
+    def score(out):
+        logits = np.concatenate([read_bin(out / f"{i}_output_0.bin", (1, 7), "float32") for i in range(len(labels))])
+        return {"acc_top1": topk_accuracy(labels, logits, 1), "acc_top5": topk_accuracy(labels, logits, 5)}
+
+    models = variants(fp32, work, bins)
+    return compare("MicroExpression", models, bins, work, score,
+                   note=f"the demo's resnet18 at {shape[1]} px on {len(labels)} synthetic test frames")
+
+
 def main(argv=None) -> dict:
     from common.bench import stage_main
 
-    return stage_main("microexpression bench", __doc__, rows, argv)
+    return stage_main("microexpression bench", __doc__, rows, argv, precision)
 
 
 if __name__ == "__main__":

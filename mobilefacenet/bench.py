@@ -1,6 +1,7 @@
 """Speed of MobileFaceNet (paper variant): frozen-graph and ONNX inference, a training step.
 
     mobilefacenet bench [--quick] [--json rows.json]
+    mobilefacenet bench --precision demo_out/mobilefacenet     # fp32 / fp16 / int8 of the demo's model
 
 Inference at batch 1 (the om's batch; the paper's phone figure is 24 ms) and 64, through the
 TensorFlow frozen graph (float16 `the_outputs`, as ckpt2pb writes it) and its ONNX Runtime
@@ -52,10 +53,21 @@ def rows(quick: bool) -> dict:
     return result(out, quick)
 
 
+def precision(demo_dir: Path, work: Path) -> list[dict]:
+    """fp32 / fp16 / int8 of the demo's model on the demo's LFW bins (common.precision)."""
+    from common.precision import compare, variants
+    from mobilefacenet.calculate_om_acc import om_accuracy
+
+    bins, lfw = demo_dir / "bin_input", demo_dir / "data" / "lfw.bin"
+    models = variants(demo_dir / "tf_MobileFaceNet.onnx", work, bins)
+    return compare("MobileFaceNet", models, bins, work, lambda out: {"acc": om_accuracy(out, lfw).accuracy},
+                   note="LFW 10-fold on the demo's synthetic pairs; float16 the_outputs in every variant")
+
+
 def main(argv=None) -> dict:
     from common.bench import stage_main
 
-    return stage_main("mobilefacenet bench", __doc__, rows, argv)
+    return stage_main("mobilefacenet bench", __doc__, rows, argv, precision)
 
 
 if __name__ == "__main__":

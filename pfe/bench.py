@@ -1,6 +1,7 @@
 """Speed of PFE (sphere64, the original): frozen-graph and ONNX inference, a head-training step.
 
     pfe bench [--quick] [--json rows.json]
+    pfe bench --precision demo_out/pfe             # fp32 / fp16 / int8 of the demo's model
 
 Inference at batch 1 (the om's batch, the original's 18.62 ms per image) and 16, through the
 TensorFlow frozen graph and its ONNX Runtime conversion (mu and sigma_sq out). Training: the
@@ -48,10 +49,29 @@ def rows(quick: bool) -> dict:
     return result(out, quick)
 
 
+def precision(demo_dir: Path, work: Path) -> list[dict]:
+    """fp32 / fp16 / int8 of the demo's model on the demo's LFW bins (common.precision)."""
+    from common.precision import compare, variants
+    from pfe.data import lfw_images
+    from pfe.om_output_inf import read_outputs
+    from pfe.scoring import lfw_scores, report
+
+    bins = demo_dir / "input_bin"
+    paths, pairs, index = lfw_images(None, demo_dir / "data" / "lfw" / "lfw_pairs.txt", demo_dir / "lfw_list.txt",
+                                     check_files=False)
+
+    def score(out):
+        r = report(lfw_scores(*read_outputs(out, len(paths)), index), pairs, echo=lambda *_: None)
+        return {"acc_cosine": r["cosine"], "acc_MLS": r["MLS"]}
+
+    models = variants(demo_dir / "om_pfe.onnx", work, bins)
+    return compare("PFE", models, bins, work, score, note="LFW 10-fold on the demo's synthetic pairs (sphere10)")
+
+
 def main(argv=None) -> dict:
     from common.bench import stage_main
 
-    return stage_main("pfe bench", __doc__, rows, argv)
+    return stage_main("pfe bench", __doc__, rows, argv, precision)
 
 
 if __name__ == "__main__":

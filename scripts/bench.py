@@ -8,6 +8,10 @@ during the row, FLOPs per image counted from the graph and the GFLOP/s they impl
 reference is the best float32 matrix-multiply rate measured in this run (NumPy, TensorFlow,
 Paddle); each row shows its share of it. The table goes between the markers of
 docs/benchmarks.md (the rest of that file, e.g. before/after notes, is kept) and to a JSON file.
+
+When `make demo` has left its models in --demo_dir (demo_out/), each model's
+`bench --precision` adds the fp32 / fp16 / int8 table (speed and accuracy of the demo's trained
+model through msame) between the precision markers.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from common.cli import write_text_atomic  # noqa: E402
 
 MODELS = ("covpoolfer", "pfe", "mobilefacenet", "microexpression")
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+PRECISION = ("<!-- precision:start -->", "<!-- precision:end -->")
 ORIGINAL = """Published figures, for comparison (their hardware, their batch):
 
 | model | what | original figure |
@@ -41,9 +46,10 @@ ORIGINAL = """Published figures, for comparison (their hardware, their batch):
 """
 
 
-def run_model(model: str, quick: bool, tmp: Path) -> dict:
-    out = tmp / f"{model}.json"
-    cmd = [sys.executable, "-m", model, "bench", "--json", str(out)] + (["--quick"] if quick else [])
+def run_model(model: str, quick: bool, tmp: Path, precision: Path | None = None) -> dict:
+    out = tmp / f"{model}{'_precision' if precision else ''}.json"
+    cmd = [sys.executable, "-m", model, "bench", "--json", str(out)] + (["--quick"] if quick else []) \
+        + (["--precision", str(precision)] if precision else [])
     print(f"\n=== {model}: {' '.join(cmd[1:])}", flush=True)
     start = time.time()
     r = subprocess.run(cmd, cwd=ROOT)
@@ -70,14 +76,29 @@ def render(results: dict, numpy_rate: float, reference: float, command: str, ver
     return "\n".join(lines) + "\n"
 
 
-def with_table(text: str | None, table: str) -> str:
-    """`text` with the part between the bench markers replaced by `table`; the rest is kept."""
+def with_table(text: str | None, table: str, markers: tuple[str, str] = (START, END)) -> str:
+    """`text` with the part between the markers replaced by `table`; the rest is kept."""
+    start, end = markers
     if text is None:
         text = f"# Benchmarks\n\n{START}\n{END}\n\n{ORIGINAL}"
-    if START not in text or END not in text:
-        text = f"{text.rstrip()}\n\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    return f"{head}{START}\n{table}{END}{rest.split(END, 1)[1]}"
+    if start not in text or end not in text:
+        text = f"{text.rstrip()}\n\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{table}{end}{rest.split(end, 1)[1]}"
+
+
+def precision_table(models: list[str], demo_dir: Path, tmp: Path) -> str | None:
+    """The fp32 / fp16 / int8 rows of every model whose demo folder exists, or None."""
+    from common.precision import render
+
+    found = [m for m in models if (demo_dir / m).is_dir()]
+    if not found:
+        print(f"\nno {demo_dir}/<model> folders: run `make demo` first for the fp32 / fp16 / int8 rows")
+        return None
+    rows = [r for m in found for r in run_model(m, False, tmp, demo_dir / m)["precision_rows"]]
+    return (f"Measured {date.today()} on {machine()} with `python scripts/bench.py` after `make demo` "
+            f"(models trained on **synthetic** data, so the accuracies are synthetic): each model's "
+            f"`bench --precision {demo_dir.name}/<model>`.\n\n" + render(rows))
 
 
 def main(argv=None) -> int:
@@ -85,6 +106,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer repeats (under 5 minutes on 2 CPU cores)")
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ",".join(MODELS))
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    p.add_argument("--demo_dir", default=str(ROOT / "demo_out"), help="make demo's folder: the fp32/fp16/int8 rows")
     a = p.parse_args(argv)
     models = [m.strip() for m in a.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(MODELS))
@@ -94,6 +116,7 @@ def main(argv=None) -> int:
     numpy_rate = numpy_matmul_gflops(1024 if a.quick else 2048)
     with tempfile.TemporaryDirectory() as tmp:
         results = {m: run_model(m, a.quick, Path(tmp)) for m in models}
+        precision = precision_table(models, Path(a.demo_dir), Path(tmp))
     reference = max([numpy_rate] + [r["matmul_gflops"] for r in results.values()])
     from importlib.metadata import version
 
@@ -105,7 +128,11 @@ def main(argv=None) -> int:
     print("\n" + table + f"\nbench took {time.time() - started:.0f} s")
 
     out = Path(a.out)
-    write_text_atomic(out, with_table(out.read_text() if out.is_file() else None, table))
+    text = with_table(out.read_text() if out.is_file() else None, table)
+    if precision:
+        print("\n" + precision)
+        text = with_table(text, precision, PRECISION)
+    write_text_atomic(out, text)
     payload = {"date": str(date.today()), "machine": machine(), "command": command, "versions": versions,
                "numpy_matmul_gflops": numpy_rate, "reference_gflops": reference, "models": results}
     write_json(out.with_suffix(".json"), payload)

@@ -43,6 +43,10 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
         (["common.atc", "--model", bad / "m.pb", "--output", bad / "om"], 1, ["m.pb"]),
         (["common.atc", "--model", bad / "m.pb", "--output", f / "om"], 2, ["--output", "found the file"]),
         (["common.atc", "--model", bad / "m.pb", "--output", bad / "om", "--framework", "5"], 2, ["--framework"]),
+        (["common.atc", "--model", bad / "m.pb", "--output", bad / "om", "--precision_mode", "int8"], 1,
+         ["int8", "--calibration_dir"]),
+        (["common.atc", "--model", bad / "m.pb", "--output", bad / "om", "--precision_mode", "int8",
+          "--calibration_dir", bad, "--calibration_batches", "0"], 2, ["--calibration_batches"]),
         (["common.align", "--input", bad / "none", "--output", bad / "al"], 1, ["none", "expected a photo"]),
         (["common.align", "--input", bad / "bins", "--output", bad / "al"], 1, ["bins", "found none"]),
         (["common.align", "--input", bad / "old", "--output", f], 2, ["--output", "found a file"]),
@@ -52,7 +56,7 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
     ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 25
+    assert checked == 27
 
 
 def test_a_failed_msame_run_leaves_no_output_folder(tmp_path):

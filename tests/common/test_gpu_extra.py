@@ -4,10 +4,11 @@ pip resolves it (no GPU needed: a dry run)."""
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 

@@ -249,6 +249,41 @@ def test_freeze_image2bin_msame_and_om_accuracy_match_the_checkpoint(trained, da
     assert f"Accuracy: {verify(om_emb.astype(np.float64), issame).accuracy:1.3f}" in printed
 
 
+@pytest.mark.slow
+def test_fp16_and_int8_models_keep_the_msame_contract_and_stay_close_to_fp32(trained, data, tmp_path):
+    """atc --precision_mode (the port's allow_fp32_to_fp16, and int8) writes reduced models beside
+    the fp32 .onnx; msame runs them with the frozen graph's contract: one float16 `the_outputs`
+    [1, 128] per image. fp16 stays within 5e-3 of fp32; int8 keeps every embedding's direction
+    (cosine >= 0.98)."""
+    from common import msame
+    from common.modelspec import read_sidecar
+    from mobilefacenet import atc
+
+    ckpt2pb.main(["--ckpt_path", str(trained / "best"), "--output_path", str(tmp_path)])
+    image2bin.main(["--eval_dataset", str(data / "lfw.bin"), "--output_dir", str(tmp_path / "bins")])
+    pb, prefix = tmp_path / "MobileFaceNet.pb", tmp_path / "m"
+    half = atc.main([f"--model={pb}", f"--output={prefix}"])  # the port's line: allow_fp32_to_fp16
+    assert (half.artefact.name, half.reduced.name) == ("m.onnx", "m.fp16.onnx")
+    int8 = atc.main([f"--model={pb}", f"--output={prefix}", "--precision_mode=int8", "--calibration_dir",
+                     str(tmp_path / "bins"), "--calibration_batches", "16"])
+    assert int8.reduced.name == "m.int8.onnx"
+    outputs = {}
+    for name in ("m.onnx", "m.fp16.onnx", "m.int8.onnx"):
+        assert read_sidecar(tmp_path / name) == read_sidecar(tmp_path / "m.onnx")
+        run = msame.main(["--model", str(tmp_path / name), "--input", str(tmp_path / "bins"),
+                          "--output", str(tmp_path / f"out_{name}")])
+        files = sorted(p.name for p in run.output_dir.iterdir())
+        assert files == sorted(f"{i}_output_0.bin" for i in range(80))
+        assert all((run.output_dir / f).stat().st_size == 128 * 2 for f in files)  # float16 [1, 128]
+        outputs[name] = np.stack([np.fromfile(run.output_dir / f"{i}_output_0.bin", np.float16)
+                                  for i in range(80)]).astype(np.float64)
+    fp32 = outputs["m.onnx"]
+    np.testing.assert_allclose(outputs["m.fp16.onnx"], fp32, atol=5e-3)
+    q = outputs["m.int8.onnx"]
+    cosine = (q * fp32).sum(1) / np.linalg.norm(q, axis=1) / np.linalg.norm(fp32, axis=1)
+    assert cosine.min() >= 0.98, cosine.min()
+
+
 def test_calculate_om_acc_reports_missing_outputs(data, tmp_path):
     (tmp_path / "out").mkdir()
     np.zeros(128, np.float16).tofile(tmp_path / "out" / "0_output_0.bin")

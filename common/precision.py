@@ -1,0 +1,61 @@
+"""fp32, fp16 and int8 of one trained model side by side: speed and accuracy through msame.
+
+A model's `bench --precision DEMO_DIR` takes the fp32 .onnx and the .bin inputs that `make demo`
+left in DEMO_DIR, writes the fp16 and int8 copies (common.quantize, int8 calibrated on those
+inputs), runs each through the portable msame exactly as a user would and scores msame's
+outputs with the model's own accuracy stage. Rows: ms per image (msame's average after the first
+execute), the speed-up over fp32, the accuracies and their change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from common.cli import StageError
+
+
+def variants(fp32: Path, work: Path, calibration_dir: Path, batches: int = 8) -> dict[str, Path]:
+    """{'fp32': the demo's model, 'fp16': ..., 'int8': ...}, the reduced ones written into work."""
+    from common import quantize
+    from common.backends import onnx_backend
+    from common.modelspec import read_sidecar
+
+    if not fp32.is_file():
+        raise StageError(f"{fp32}: expected the demo's fp32 .onnx (run `make demo` first), found nothing")
+    stem = fp32.name.removesuffix(".onnx")
+    feeds = quantize.calibration_feeds(calibration_dir, read_sidecar(fp32) or onnx_backend(fp32).spec, batches)
+    return {"fp32": fp32, "fp16": quantize.to_fp16(fp32, work / f"{stem}.fp16.onnx"),
+            "int8": quantize.to_int8(fp32, work / f"{stem}.int8.onnx", feeds)}
+
+
+def compare(model: str, models: dict[str, Path], inputs: Path, work: Path,
+            score: Callable[[Path], dict[str, float]], note: str = "") -> list[dict]:
+    """Run every variant over the same inputs with msame and score its outputs."""
+    from common import msame
+
+    rows = []
+    for precision, path in models.items():
+        run = msame.main(["--model", str(path), "--input", str(inputs), "--output", str(work / f"out_{precision}")])
+        rows.append({"model": model, "precision": precision, "file": path.name,
+                     "size_mb": path.stat().st_size / 1e6, "ms_image": run.average_without_first_ms,
+                     "images": len(run.times_ms), "runtime": run.runtime, **score(run.output_dir), "note": note})
+    return rows
+
+
+def render(rows: list[dict]) -> str:
+    """A Markdown table: per model, each precision's speed and accuracy beside fp32's."""
+    lines = ["| model | precision | file MB | ms/image (batch 1) | speed-up | accuracy | change (points) | note |",
+             "|---|---|---|---|---|---|---|---|"]
+    base = {r["model"]: r for r in rows if r["precision"] == "fp32"}
+    for r in rows:
+        if "ms_image" not in r:  # a model without a reduced-precision route says why
+            lines.append(f"| {r['model']} | {r['precision']} | | | | | | {r['note']} |")
+            continue
+        b = base[r["model"]]
+        metrics = [k for k in r if k.startswith("acc")]
+        acc = ", ".join(f"{k.removeprefix('acc_') or k} {r[k]:.4f}" for k in metrics)
+        change = ", ".join(f"{100 * (r[k] - b[k]):+.1f}" for k in metrics)
+        lines.append(f"| {r['model']} | {r['precision']} | {r['size_mb']:.1f} | {r['ms_image']:.2f} | "
+                     f"{b['ms_image'] / r['ms_image']:.2f}x | {acc} | {change} | {r.get('note', '')} |")
+    return "\n".join(lines) + "\n"
