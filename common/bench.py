@@ -67,6 +67,21 @@ def measure(model: str, kind: str, backend: str, batch: int, fn, repeats: int, f
     return row
 
 
+def pipeline_row(model: str, backend: str, batch: int, next_batch, repeats: int, training: dict, what: str) -> dict:
+    """The input pipeline alone (read, decode, augment, batch), timed per batch pulled, with how far
+    it outruns the training step: a GPU step ~30x faster needs the pipeline that much ahead."""
+    import os
+
+    row = measure(model, "input pipeline", backend, batch, next_batch, repeats, 0.0, warmup=2)
+    factor = row["images_s"] / training["images_s"]
+    cores = len(os.sched_getaffinity(0))
+    row["factor"] = factor
+    verdict = ("keeps up with a step 30x faster" if factor >= 30 else
+               f"a step 30x faster would wait: about {cores * 30 / factor:.0f} such CPU cores to keep up")
+    row["note"] = f"{what}; {factor:.1f}x the training step's {training['images_s']:.1f} images/s; {verdict}"
+    return row
+
+
 def format_row(r: dict, reference_gflops: float | None = None) -> str:
     ratio = f"{r['gflops'] / reference_gflops:.0%}" if reference_gflops else ""
     note = r.get("note", "")

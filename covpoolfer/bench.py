@@ -63,7 +63,24 @@ def rows(quick: bool) -> dict:
         row["eig_share"] = eig_ms / row["ms_batch"]
         row["note"] = f"fused eigh {row['eig_share']:.0%} of the step (not in the FLOP count)"
         out.append(row)
+    out.append(_pipeline(out[-1] if quick else out[-2], quick))
     return result(out, quick)
+
+
+def _pipeline(training: dict, quick: bool) -> dict:
+    """train's tf.data input: images decoded once up front, then rotate, flip, shuffle, batch."""
+    import numpy as np
+    import tensorflow as tf
+
+    from common.bench import pipeline_row
+    from covpoolfer.data import train_dataset
+
+    images = np.random.default_rng(0).integers(0, 256, (1024, 100, 100, 3), dtype=np.uint8)
+    labels = np.arange(1024, dtype=np.int32) % 7
+    batches = iter(train_dataset(images, labels, TRAIN_BATCH, augment=True, seed=0))
+    return pipeline_row("CovPoolFER", f"tf.data (tensorflow {tf.__version__})", TRAIN_BATCH,
+                        lambda: next(batches)[0].numpy(), 3 if quick else 10, training,
+                        "decoded 100x100 images in memory, +-10 degree rotation and flip")
 
 
 def precision(demo_dir: Path, work: Path) -> list[dict]:

@@ -62,12 +62,42 @@ def rows(quick: bool) -> dict:
     out.append(measure("MicroExpression", "training", f"{paddle_version} hapi train_batch", BATCH,
                        lambda: model.train_batch([x], [y]), 1 if quick else 3, 3 * flops,
                        note="FLOPs = 3x forward"))
+    out += _pipeline(out[-1], quick)
 
     n = 1024 if quick else 2048
     a, b = paddle.randn([n, n]), paddle.randn([n, n])
     rate = matmul_gflops(lambda: paddle.matmul(a, b).numpy(), n)
     device = "GPU" if paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() else "CPU"
     return {"framework": paddle_version, "device": device, "matmul_gflops": rate, "rows": out}
+
+
+def _pipeline(training: dict, quick: bool) -> list[dict]:
+    """train's input: JPEG frames decoded, RandomResizedCrop to 224, flip, normalise, batched by
+    Paddle's DataLoader in this process and with two worker processes."""
+    import paddle
+
+    from common import synthetic
+    from common.bench import pipeline_row
+    from microexpression import annotate
+    from microexpression.data import MicroExpression
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = synthetic.make_casme2(tmp, subjects=8, clips_per_subject=7, frames_per_clip=6)
+        annotate.main(["--data_root", str(root), "--split", "random"])
+        data = MicroExpression("train", root, SHAPE, 7)
+        for workers in (0, 2):
+            loader = paddle.io.DataLoader(data, batch_size=BATCH, shuffle=True, drop_last=True, num_workers=workers)
+
+            def batches(loader=loader):
+                while True:
+                    yield from loader
+
+            it = batches()
+            rows.append(pipeline_row("MicroExpression", f"paddle.io.DataLoader, num_workers {workers}", BATCH,
+                                     lambda it=it: next(it)[0].numpy(), 3 if quick else 10, training,
+                                     "170x140 JPEG frames decoded, RandomResizedCrop 224, flip, normalise"))
+    return rows
 
 
 def _static_flops(onnx_path: Path, batch: int, tmp: Path) -> float:

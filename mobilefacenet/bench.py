@@ -50,7 +50,24 @@ def rows(quick: bool) -> dict:
         backend = f"tensorflow {tf.__version__} tf.function" + (" + XLA (--jit)" if jit else "")
         out.append(measure("MobileFaceNet", "training", backend, batch, lambda s=step: s(x, y)[0].numpy(),
                            2 if quick else 5, flops / batch, note=f"CosFace over {MS1M_IDENTITIES} identities"))
+    out.append(_pipeline(out[-1] if quick else out[-2], batch, quick))
     return result(out, quick)
+
+
+def _pipeline(training: dict, batch: int, quick: bool) -> dict:
+    """train_nets's input: TFRecords read, JPEGs decoded, flipped, shuffled, batched."""
+    import tensorflow as tf
+
+    from common import synthetic
+    from common.bench import pipeline_row
+    from mobilefacenet.data import tfrecord_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic.make_ms1m(Path(tmp), identities=40, images_per_identity=16)
+        batches = iter(tfrecord_dataset([str(Path(tmp) / "train.tfrecords")], batch, shuffle=2000))
+        return pipeline_row("MobileFaceNet", f"tf.data (tensorflow {tf.__version__})", batch,
+                            lambda: next(batches)[0].numpy(), 3 if quick else 10, training,
+                            "TFRecord JPEGs (112x112) decoded, flipped, shuffled")
 
 
 def precision(demo_dir: Path, work: Path) -> list[dict]:

@@ -46,7 +46,25 @@ def rows(quick: bool) -> dict:
     out.append(measure("PFE", "training", f"tensorflow {tf.__version__} tf.function", batch,
                        lambda: step(x, y).numpy(), 1 if quick else 3, flops / batch,
                        note=f"sphere{DEPTH} frozen, head by MLS, {identities}x{per_identity}"))
+    out.append(_pipeline(out[-1], identities, per_identity, quick))
     return result(out, quick)
+
+
+def _pipeline(training: dict, identities: int, per_identity: int, quick: bool) -> dict:
+    """train's input: balanced identity batches read and decoded from JPEG files, flipped."""
+    import tensorflow as tf
+
+    from common import synthetic
+    from common.bench import pipeline_row
+    from pfe.data import balanced_indices, image_dataset, list_identities
+
+    with tempfile.TemporaryDirectory() as tmp:
+        synthetic.make_casia(Path(tmp) / "casia", identities=identities, images_per_identity=per_identity)
+        paths, labels, _ = list_identities(Path(tmp) / "casia")
+        batches = iter(image_dataset(paths, labels, balanced_indices(labels, identities, per_identity, 0)))
+        return pipeline_row("PFE", f"tf.data (tensorflow {tf.__version__})", identities * per_identity,
+                            lambda: next(batches)[0].numpy(), 3 if quick else 10, training,
+                            "JPEG files read and decoded per batch (112x96), flip")
 
 
 def precision(demo_dir: Path, work: Path) -> list[dict]:
