@@ -76,8 +76,8 @@ def to_int8(src: str | Path, dst: str | Path, feeds: list[dict]) -> Path:
     with tempfile.TemporaryDirectory(prefix="quantize_") as scratch, atomic_path(dst, suffix=".onnx") as tmp:
         pre = Path(scratch) / "pre.onnx"  # shapes inferred and graph optimised, as ORT recommends
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-        # uint8 activations with int8 weights: x86's fast integer path (VNNI / VPMADDUBSW). With
-        # int8 activations MobileFaceNet ran 2x slower than fp32 here, with uint8 1.6x faster.
+        # uint8 activations with int8 weights: x86's fast integer path (VNNI / VPMADDUBSW); with
+        # int8 activations MobileFaceNet and PFE ran slower than in fp32 on this CPU.
         quantize_static(str(pre), str(tmp), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     return _copy_sidecar(src, dst)
