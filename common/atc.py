@@ -84,7 +84,7 @@ def convert(model: str, output: str, soc_version: str = "Ascend310", input_shape
             out_nodes: str | None = None, precision_mode: str | None = None,
             op_select_implmode: str | None = None, fusion_switch_file: str | None = None,
             log: str | None = None, onnx: bool = True, echo=print, calibration_dir: str | None = None,
-            calibration_batches: int = 8, seed: int = 0) -> AtcResult:
+            calibration_batches: int = 64, seed: int = 0) -> AtcResult:
     """atc when installed; otherwise check the .pb and write the portable artefact."""
     if output.endswith("/") or output.endswith(".om"):
         raise StageError(f"--output: expected a path without '.om' (atc appends it), found '{output}'")
@@ -191,7 +191,8 @@ def build_parser(prog: str = "atc", model: str | None = None, output: str | None
                             "allow_mix_precision", "force_fp32", "int8"],
                    help="atc's; without atc, fp16 modes also write OUTPUT.fp16.onnx and int8 (ours) OUTPUT.int8.onnx")
     p.add_argument("--calibration_dir", default=None, help="int8: the model's .bin inputs to calibrate on")
-    p.add_argument("--calibration_batches", type=positive_int, default=8, help="int8: .bin batches drawn for calibration")
+    p.add_argument("--calibration_batches", type=positive_int, default=64,
+                   help="int8: .bin batches drawn for calibration (one image each for batch-1 models)")
     p.add_argument("--seed", type=int, default=0, help="int8: which calibration batches are drawn")
     p.add_argument("--op_select_implmode", default=None, choices=["high_precision", "high_performance"])
     p.add_argument("--fusion_switch_file", default=None)

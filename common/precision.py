@@ -15,7 +15,7 @@ from pathlib import Path
 from common.cli import StageError
 
 
-def variants(fp32: Path, work: Path, calibration_dir: Path, batches: int = 8) -> dict[str, Path]:
+def variants(fp32: Path, work: Path, calibration_dir: Path, batches: int = 64) -> dict[str, Path]:
     """{'fp32': the demo's model, 'fp16': ..., 'int8': ...}, the reduced ones written into work."""
     from common import quantize
     from common.backends import onnx_backend
