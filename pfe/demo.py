@@ -77,8 +77,8 @@ def main(argv=None) -> dict:
 
     ckpt = stage("eval_lfw", eval_lfw, ["--ckpt_path", str(pfe_run), "--lfw_dir", str(lfw_dir),
                                         "--pairs_file", str(pairs_file), "--roc", str(work / "roc.png")])
-    ijba = stage("synthetic IJB-A", synthetic, ["ijba", "--out", str(work / "data" / "ijba"), "--seed", str(a.seed),
-                                                "--overwrite"])["path"]
+    ijba = stage("synthetic IJB-A", synthetic, ["ijba", "--out", str(work / "data" / "ijba"), "--subjects", "20",
+                                                "--images_per_subject", "4", "--seed", str(a.seed), "--overwrite"])["path"]
     ijb = stage("eval_ijb", eval_ijb, ["--protocol", "ijba", "--protocol_dir", str(ijba), "--image_dir",
                                        str(Path(ijba) / "images"), "--ckpt_path", str(pfe_run)])
     pb = stage("ckpt2pb", ckpt2pb, ["--ckpt_path", str(pfe_run), "--output_path", str(work / "pb_model")])["path"]
