@@ -3,8 +3,8 @@
 A model's `bench --precision DEMO_DIR` takes the fp32 .onnx and the .bin inputs that `make demo`
 left in DEMO_DIR, writes the fp16 and int8 copies (common.quantize, int8 calibrated on those
 inputs), runs each through the portable msame exactly as a user would and scores msame's
-outputs with the model's own accuracy stage. Rows: ms per image (msame's average after the first
-execute), the speed-up over fp32, the accuracies and their change.
+outputs with the model's own accuracy stage. Rows: ms per image (ONNX Runtime on the first input,
+the variants timed in turn), the speed-up over fp32, the accuracies and their change.
 """
 
 from __future__ import annotations
@@ -29,23 +29,45 @@ def variants(fp32: Path, work: Path, calibration_dir: Path, batches: int = 64) -
             "int8": quantize.to_int8(fp32, work / f"{stem}.int8.onnx", feeds)}
 
 
+def speeds(models: dict[str, Path], inputs: Path, rounds: int = 5, repeats: int = 20) -> dict[str, float]:
+    """ms per run of each variant on the first input .bin: the median over rounds that take the
+    variants in turn (A B C A B C ...), so that a slower or busier minute hits them all alike."""
+    import numpy as np
+
+    from common.backends import onnx_backend
+    from common.bench import time_ms
+    from common.binio import read_bin
+
+    backends = {k: onnx_backend(p) for k, p in models.items()}
+    tensor = next(iter(backends.values())).spec.inputs[0]
+    first = sorted(inputs.glob("*.bin"))[0]
+    x = read_bin(first, [d if d not in (None, -1) else 1 for d in tensor.shape], tensor.dtype)
+    samples: dict[str, list[float]] = {k: [] for k in models}
+    for _ in range(rounds):
+        for k, run in backends.items():
+            samples[k].append(time_ms(lambda run=run: run([x]), repeats))
+    return {k: float(np.median(v)) for k, v in samples.items()}
+
+
 def compare(model: str, models: dict[str, Path], inputs: Path, work: Path,
             score: Callable[[Path], dict[str, float]], note: str = "") -> list[dict]:
-    """Run every variant over the same inputs with msame and score its outputs."""
+    """Run every variant over the same inputs with msame and score its outputs; time them in turn."""
     from common import msame
 
     rows = []
     for precision, path in models.items():
         run = msame.main(["--model", str(path), "--input", str(inputs), "--output", str(work / f"out_{precision}")])
         rows.append({"model": model, "precision": precision, "file": path.name,
-                     "size_mb": path.stat().st_size / 1e6, "ms_image": run.average_without_first_ms,
+                     "size_mb": path.stat().st_size / 1e6, "msame_ms": run.average_without_first_ms,
                      "images": len(run.times_ms), "runtime": run.runtime, **score(run.output_dir), "note": note})
+    for row, ms in zip(rows, speeds(models, inputs).values(), strict=True):
+        row["ms_image"] = ms
     return rows
 
 
 def render(rows: list[dict]) -> str:
     """A Markdown table: per model, each precision's speed and accuracy beside fp32's."""
-    lines = ["| model | precision | file MB | ms/image (batch 1) | speed-up | accuracy | change (points) | note |",
+    lines = ["| model | precision | file MB | ms/image (batch 1, median) | speed-up | accuracy | change (points) | note |",
              "|---|---|---|---|---|---|---|---|"]
     base = {r["model"]: r for r in rows if r["precision"] == "fp32"}
     for r in rows:
