@@ -67,12 +67,19 @@ def measure(model: str, kind: str, backend: str, batch: int, fn, repeats: int, f
     return row
 
 
-def pipeline_row(model: str, backend: str, batch: int, next_batch, repeats: int, training: dict, what: str) -> dict:
-    """The input pipeline alone (read, decode, augment, batch), timed per batch pulled, with how far
-    it outruns the training step: a GPU step ~30x faster needs the pipeline that much ahead."""
+def pipeline_row(model: str, backend: str, batch: int, next_batch, repeats: int, training: dict, what: str,
+                 batches_per_run: int = 20) -> dict:
+    """The input pipeline alone (read, decode, augment, batch), timed over runs of many batches
+    pulled back to back (one batch would come out of the prefetch buffer, not the pipeline), with
+    how far it outruns the training step: a GPU step ~30x faster needs the pipeline that much ahead."""
     import os
 
-    row = measure(model, "input pipeline", backend, batch, next_batch, repeats, 0.0, warmup=2)
+    def run():
+        for _ in range(batches_per_run):
+            next_batch()
+
+    row = measure(model, "input pipeline", backend, batch * batches_per_run, run, repeats, 0.0)
+    row.update(batch=batch, ms_batch=row["ms_batch"] / batches_per_run)
     factor = row["images_s"] / training["images_s"]
     cores = len(os.sched_getaffinity(0))
     row["factor"] = factor
