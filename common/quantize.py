@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, atomic_path
+from common.cli import StageError, atomic_path, first_line
 from common.modelspec import ModelSpec, read_sidecar, write_sidecar
 
 FP16_MODES = ("allow_fp32_to_fp16", "force_fp16")
@@ -89,9 +89,15 @@ def to_int8(src: str | Path, dst: str | Path, feeds: list[dict]) -> Path:
         # int8 activations MobileFaceNet and PFE ran slower than in fp32 on this CPU. Ranges from
         # the 99.999th percentile rather than the extremes, which lost PFE more cosine accuracy
         # in a one-off check.
-        quantize_static(str(pre), str(tmp), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.Percentile)
+        def quantize(method):
+            quantize_static(str(pre), str(tmp), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=method)
+
+        try:
+            quantize(CalibrationMethod.Percentile)
+        except ValueError as err:  # a (near-)constant tensor has no histogram to take a percentile of
+            print(f"[INFO] percentile calibration failed ({first_line(err)}); calibrating on min/max instead")
+            quantize(CalibrationMethod.MinMax)
     return _copy_sidecar(src, dst)
 
 

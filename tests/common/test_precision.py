@@ -67,3 +67,23 @@ def test_calibration_needs_the_models_bins(small_model, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(StageError, match="for int8 calibration, found none"):
         quantize.calibration_feeds(tmp_path / "empty", read_sidecar(path), 4)
+
+
+def test_a_nearly_constant_activation_falls_back_to_min_max_calibration(small_model, tmp_path, capsys):
+    """A tensor whose values span almost nothing has no histogram to take a percentile of (ORT
+    raises); int8
+    then calibrates on min/max instead of failing (a barely trained model has such tensors)."""
+    from onnx import numpy_helper
+
+    path, bins, _ = small_model
+    model = onnx.load(str(path))
+    for t in model.graph.initializer:
+        if t.name == "w1":
+            # relu(x w1) spread over ~1e-40 only: too narrow a range for 2048 histogram bins
+            t.CopyFrom(numpy_helper.from_array(np.full((16, 32), 1e-41, np.float32), "w1"))
+    onnx.save(model, str(tmp_path / "flat.onnx"))
+    write_sidecar(tmp_path / "flat.onnx", read_sidecar(path))
+    out = quantize.to_int8(tmp_path / "flat.onnx", tmp_path / "flat.int8.onnx",
+                           quantize.calibration_feeds(bins, read_sidecar(path), 6))
+    assert out.is_file() and read_sidecar(out) == read_sidecar(path)
+    assert "calibrating on min/max instead" in capsys.readouterr().out
