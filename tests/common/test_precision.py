@@ -71,8 +71,8 @@ def test_calibration_needs_the_models_bins(small_model, tmp_path):
 
 def test_a_nearly_constant_activation_falls_back_to_min_max_calibration(small_model, tmp_path, capsys):
     """A tensor whose values span almost nothing has no histogram to take a percentile of (ORT
-    raises); int8
-    then calibrates on min/max instead of failing (a barely trained model has such tensors)."""
+    raises); int8 then calibrates on min/max instead of failing (a barely trained model has such
+    tensors)."""
     from onnx import numpy_helper
 
     path, bins, _ = small_model
