@@ -63,6 +63,15 @@ def uf1_uar(labels, predictions) -> tuple[float, float]:
     return float(np.mean(f1)), float(np.mean(recall))
 
 
+def format_counts(rows: list[str], columns: list[str], counts, width: int = 6) -> str:
+    """Plain-text counts, one line per row name and one column per column name (counts[column][row]),
+    as the data-preparing stages print them per class and split."""
+    name = max(len(r) for r in rows)
+    lines = [f"{'class'.ljust(name)} " + " ".join(f"{c:>{width}}" for c in columns)]
+    lines += [f"{r.ljust(name)} " + " ".join(f"{counts[c][r]:>{width}}" for c in columns) for r in rows]
+    return "\n".join(lines)
+
+
 def format_confusion(confusion_matrix: np.ndarray, class_names: list[str]) -> str:
     """A plain-text confusion matrix (rows true, columns predicted) with per-class accuracy."""
     cm = np.asarray(confusion_matrix)

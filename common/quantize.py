@@ -55,7 +55,6 @@ def calibration_feeds(bin_dir: str | Path, spec: ModelSpec, batches: int, seed: 
 
 def to_int8(src: str | Path, dst: str | Path, feeds: list[dict]) -> Path:
     import onnx
-    import onnxruntime as ort
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -65,7 +64,9 @@ def to_int8(src: str | Path, dst: str | Path, feeds: list[dict]) -> Path:
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    names = [i.name for i in ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).get_inputs()]
+    model, source = onnx.load(str(src)), Path(src)
+    weights = {t.name for t in model.graph.initializer}
+    names = [i.name for i in model.graph.input if i.name not in weights]  # the runtime's inputs
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -76,7 +77,6 @@ def to_int8(src: str | Path, dst: str | Path, feeds: list[dict]) -> Path:
             return next(self.batches, None)
 
     with tempfile.TemporaryDirectory(prefix="quantize_") as scratch, atomic_path(dst, suffix=".onnx") as tmp:
-        model, source = onnx.load(str(src)), Path(src)
         opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
         if opset < 13:  # per-channel DequantizeLinear needs opset 13 (paddle2onnx writes 11)
             from onnx import version_converter

@@ -40,8 +40,9 @@ from common.cli import (
     staged_dir,
 )
 from common.images import encode_image, list_images, load_rgb
+from common.metrics import format_counts
+from covpoolfer.models import SFEW_CLASSES
 
-EXPRESSIONS = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]  # SFEW's folders
 RAFDB_LABELS = {1: "Surprise", 2: "Fear", 3: "Disgust", 4: "Happy", 5: "Sad", 6: "Angry", 7: "Neutral"}
 FER2013_LABELS = {0: "Angry", 1: "Disgust", 2: "Fear", 3: "Happy", 4: "Sad", 5: "Surprise", 6: "Neutral"}
 FER2013_SPLITS = {"Training": "Train", "PublicTest": "val", "PrivateTest": "test"}
@@ -155,7 +156,7 @@ def sfew(root: Path, align: bool = False) -> Iterator[Sample]:
         for cls in sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")):
             name = ALIASES.get(cls.name.lower())
             if name is None:
-                raise StageError(f"{cls}: expected an expression folder ({', '.join(EXPRESSIONS)}), found '{cls.name}'")
+                raise StageError(f"{cls}: expected an expression folder ({', '.join(SFEW_CLASSES)}), found '{cls.name}'")
             for path in list_images(cls):
                 loader = (lambda p=path: load_face(p)) if align else (lambda p=path: load_rgb(p))
                 yield split, name, path.stem, loader
@@ -205,20 +206,17 @@ def main(argv=None) -> dict:
         if not counts:
             raise StageError(f"{source}: expected at least one labelled image, found none")
         summary = {"dataset": a.dataset, "source": str(source), "image_size": a.image_size,
-                   "classes": EXPRESSIONS, "mapping": {str(k): v for k, v in mapping.items()},
-                   "counts": {s: {c: counts[s][c] for c in EXPRESSIONS} for s in counts},
+                   "classes": SFEW_CLASSES, "mapping": {str(k): v for k, v in mapping.items()},
+                   "counts": {s: {c: counts[s][c] for c in SFEW_CLASSES} for s in counts},
                    "no_face": len(no_face)}
         (tmp / "classes.json").write_text(json.dumps(summary, indent=1) + "\n")
         if no_face:
             (tmp / "no_face.tsv").write_text("".join(f"{x}\tno face found\n" for x in no_face))
     if mapping:
         print(f"{a.dataset} labels -> classes: " + ", ".join(f"{k}={v}" for k, v in mapping.items()))
-    width = max(len(c) for c in EXPRESSIONS)
     splits = [s for s in ("Train", "val", "test") if s in counts]
-    print(f"{'class'.ljust(width)} " + " ".join(f"{s:>6}" for s in splits))
-    for c in EXPRESSIONS:
-        print(f"{c.ljust(width)} " + " ".join(f"{counts[s][c]:>6}" for s in splits))
-    missing = [f"{s}/{c}" for s in ("Train", "val") if s in counts for c in EXPRESSIONS if not counts[s][c]]
+    print(format_counts(SFEW_CLASSES, splits, counts))
+    missing = [f"{s}/{c}" for s in ("Train", "val") if s in counts for c in SFEW_CLASSES if not counts[s][c]]
     if missing:
         print(f"warning: no images for {', '.join(missing)}; train and getAcc number the classes they find, so "
               f"pass --classes to pic2bin")

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import StageError, add_overwrite, parser, progress, staged_dir, write_text_atomic
+from common.metrics import format_counts
 from microexpression import config as cfg
 
 SPLITS = ("train", "valid", "test")
@@ -152,10 +153,7 @@ def annotate_raw(a) -> dict:
     subjects = {d: len({s[2] for s in samples if s[3] == d}) for d in datasets}
     print(f"{len(clips)} coded clips; {a.classes} classes; frames: {a.frames}; "
           + ", ".join(f"{d} {subjects[d]} subjects" for d in datasets))
-    width = max(len(c) for c in names)
-    print(f"{'class'.ljust(width)} " + " ".join(f"{d:>7}" for d in datasets))
-    for c in names:
-        print(f"{c.ljust(width)} " + " ".join(f"{per[d][c]:>7}" for d in datasets))
+    print(format_counts(names, datasets, per, width=7))
     if left_out:
         print("clips left out (emotion not in this class set): " + ", ".join(f"{k} {v}" for k, v in sorted(left_out.items())))
     if estimated:
@@ -211,10 +209,7 @@ def main(argv=None) -> dict:
         write_text_atomic(root / f"{s}.txt", "".join(line + "\n" for line in lines[s]))
     print(f"split '{a.split}': " + ", ".join(f"{s} {len(lines[s])}" for s in SPLITS)
           + f" images; {converted} non-RGB converted on load; {len(bad)} unreadable left out")
-    width = max(len(c) for c in label_map)
-    print(f"{'class'.ljust(width)} " + " ".join(f"{s:>6}" for s in SPLITS))
-    for c in label_map:
-        print(f"{c.ljust(width)} " + " ".join(f"{per_class[s][c]:>6}" for s in SPLITS))
+    print(format_counts(label_map, list(SPLITS), per_class))
     if any(subjects.values()):
         shared = (subjects["train"] & subjects["valid"]) | (subjects["train"] & subjects["test"]) \
             | (subjects["valid"] & subjects["test"])
