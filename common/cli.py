@@ -240,6 +240,24 @@ def parser(prog: str, description: str | None) -> argparse.ArgumentParser:
     )
 
 
+def add_recipe(p: argparse.ArgumentParser, recipes: dict[str, dict], default: str, help: str) -> None:
+    """--recipe NAME: a named set of flag values (a trainer's original settings); the help lists
+    each recipe's values. ``parse_with_recipe`` makes them the defaults."""
+    listed = "; ".join(f"{name}: " + (", ".join(f"--{k} {v}" for k, v in values.items()) or "the defaults shown")
+                       for name, values in recipes.items())
+    p.add_argument("--recipe", choices=list(recipes), default=default, help=f"{help} ({listed})")
+
+
+def parse_with_recipe(p: argparse.ArgumentParser, argv, recipes: dict[str, dict]) -> argparse.Namespace:
+    """Parse ``argv`` with the chosen recipe's values as defaults: a flag given on the command
+    line wins over the recipe, the recipe over the parser's own default."""
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--recipe", choices=list(recipes), default=p.get_default("recipe"))
+    chosen, _ = pre.parse_known_args(argv)
+    p.set_defaults(**recipes[chosen.recipe])
+    return p.parse_args(argv)
+
+
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

@@ -37,10 +37,13 @@ def _rotate(image: tf.Tensor, max_degrees: float, seed) -> tf.Tensor:
 
 
 def train_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, augment: bool,
-                  seed: int) -> tf.data.Dataset:
-    """Endless shuffled batches of (float32 0..255 images, int32 labels)."""
+                  seed: int, shuffle: bool = True) -> tf.data.Dataset:
+    """Endless batches of (float32 0..255 images, int32 labels), shuffled on each pass unless
+    ``shuffle`` is off (then in listing order, batches running on across passes)."""
     ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True).repeat()
+    if shuffle:
+        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.repeat()
     if augment:
         def aug(pair, s):
             image, label = pair

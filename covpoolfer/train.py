@@ -6,8 +6,9 @@
 
 Each step: cross-entropy + 0.05·Σw²/2 (slim's l2_regularizer) + center_loss_factor·center
 loss; the BiMap gradient is projected onto the Stiefel tangent space before the optimizer step
-and W is retracted with QR after it. Checkpoints go to <models_base_dir>/<timestamp>/ each
-epoch; --resume continues the newest run; a NaN loss stops with the last good checkpoint.
+and W is retracted with QR after it. --recipe original / original2 / ascend sets every default
+to that original's train.sh. Checkpoints go to <models_base_dir>/<timestamp>/ each epoch;
+--resume continues the newest run; a NaN loss stops with the last good checkpoint.
 """
 
 from __future__ import annotations
@@ -15,15 +16,41 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import StageError, add_strategy_args, output_dir, parser, positive_int
+from common.cli import (
+    StageError,
+    add_recipe,
+    add_strategy_args,
+    output_dir,
+    parse_with_recipe,
+    parser,
+    positive_int,
+)
 from covpoolfer.models import MODEL_DEFS
 
 OPTIMIZERS = ("ADAGRAD", "ADADELTA", "ADAM", "RMSPROP", "MOM")
+CENTER_UPDATES = ("alfa", "optimizer", "frozen")
 DATA_DIR = Path(__file__).parent / "data"
+
+# The originals' train.sh lines, with what their code does: no dropout whatever keep_probability
+# says, centres moved by Adam, and max_nrof_epochs + 1 epochs run (the loop tests the epoch
+# before training it). `ours` is the parser's defaults: the Ascend port's settings with the fixes.
+_ORIGINAL = {"ignore_keep_probability": True, "center_update": "optimizer", "optimizer": "ADAM",
+             "adam_epsilon": 0.1, "weight_decay": 5e-2, "center_loss_factor": 1e-2, "center_loss_alfa": 0.9,
+             "epoch_size": 95, "batch_size": 128, "bn_decay": 0.995, "learning_rate": -1}
+RECIPES = {
+    "ours": {},
+    "original": {**_ORIGINAL, "model_def": "covpoolnet", "embedding_size": 7, "max_nrof_epochs": 801,
+                 "learning_rate_schedule_file": str(DATA_DIR / "learning_rate.txt")},
+    "original2": {**_ORIGINAL, "model_def": "covpoolnet2", "embedding_size": 128, "max_nrof_epochs": 801,
+                  "learning_rate_schedule_file": str(DATA_DIR / "learning_rate2.txt")},
+    "ascend": {**_ORIGINAL, "model_def": "covpoolnet2", "embedding_size": 128, "max_nrof_epochs": 96,
+               "learning_rate_schedule_file": str(DATA_DIR / "learning_rate.txt"), "no_augment": True},
+}
 
 
 def build_parser():
     p = parser("covpoolfer train", __doc__.strip().splitlines()[0])
+    add_recipe(p, RECIPES, "ours", "the settings of an original train.sh; flags given win over it")
     p.add_argument("--logs_base_dir", type=output_dir, default="logs/", help="TensorBoard logs (one folder per run)")
     p.add_argument("--models_base_dir", type=output_dir, default="models/", help="checkpoints (one folder per run)")
     p.add_argument("--data_dir", required=True,
@@ -51,10 +78,17 @@ def build_parser():
     p.add_argument("--weight_decay", type=float, default=5e-2, help="slim l2 factor: wd·Σw²/2")
     p.add_argument("--center_loss_factor", type=float, default=1e-2)
     p.add_argument("--center_loss_alfa", type=float, default=0.9, help="centre update rate (1 − alfa)")
-    p.add_argument("--frozen_centers", action="store_true",
-                   help="original bug: centres never update (the term becomes mean(prelogits²))")
+    p.add_argument("--center_update", choices=CENTER_UPDATES, default="alfa",
+                   help="alfa: c_y -= (1 − alfa)(c_y − x) after each step (facenet's fixed centre loss); optimizer: "
+                        "the optimizer moves the centres by the centre term's gradient (the originals: their "
+                        "scatter_sub never runs, but tf.global_variables() hands the centres to Adam); frozen: never")
+    p.add_argument("--frozen_centers", action="store_const", dest="center_update", const="frozen",
+                   help="the same as --center_update frozen")
     p.add_argument("--no_augment", action="store_true",
                    help="no flip/rotation (the Ascend port's behaviour)")
+    p.add_argument("--no_shuffle", action="store_true",
+                   help="batches in listing order (sorted classes, sorted files), as a run compared step for step "
+                        "with another needs; the originals shuffle each epoch")
     p.add_argument("--bn_decay", type=float, default=0.995,
                    help="BN moving-average decay (the original's 0.995 suits long runs; short runs "
                         "want ~0.9 so inference statistics catch up)")
@@ -85,7 +119,7 @@ def resolve_dirs(data_dir: str, val_dir: str | None) -> tuple[Path, Path | None]
 
 
 def main(argv=None) -> dict:
-    args = build_parser().parse_args(argv)
+    args = parse_with_recipe(build_parser(), argv, RECIPES)
     args.model_def = args.model_def.removeprefix("models.")
     if not 0.0 < args.keep_probability <= 1.0:
         raise StageError(f"--keep_probability: expected a value in (0, 1], found {args.keep_probability}")

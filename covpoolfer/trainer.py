@@ -16,6 +16,7 @@ from common.tf.distribute import (
     sync_batch_norm,
 )
 from common.tf.loop import fit, resume, start_run
+from common.tf.optimizers import TF1Momentum
 from common.tf.training import lr_for_epoch, read_lr_schedule
 from covpoolfer.data import eval_batches, list_dataset, load_images, train_dataset
 from covpoolfer.models.covpoolnet import build_model, decayed_kernels, load_pretrained
@@ -33,7 +34,7 @@ def make_optimizer(name: str, lr: float = 0.001, adam_epsilon: float = 0.1):
         return opt.Adadelta(lr, rho=0.9, epsilon=1e-6)
     if name == "RMSPROP":
         return opt.RMSprop(lr, rho=0.9, momentum=0.9, epsilon=1.0)
-    return opt.SGD(lr, momentum=0.9, nesterov=True)
+    return TF1Momentum(lr, momentum=0.9, nesterov=True)  # tf.compat.v1.train.MomentumOptimizer's update
 
 
 def predict(model, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
@@ -41,20 +42,31 @@ def predict(model, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]
     return {k: np.concatenate([o[k].numpy() for o in outs]) for k in outs[0]}
 
 
+CENTER_UPDATES = ("alfa", "optimizer", "frozen")
+
+
 def make_train_step(model, optimizer, centers, weight_decay: float, center_loss_factor: float,
-                    center_loss_alfa: float, update_centers: bool = True, jit: bool = False, strategy=None):
-    """One compiled training step (x, y) -> (total, ce, reg): softmax + weight decay + center loss,
-    the BiMap gradients projected to the Stiefel tangent space, Adam/..., then QR retraction.
-    Under a distribution strategy the centre update and the retraction run once on the gathered
-    global batch, so every replica keeps the same centres and the same orthonormal W."""
+                    center_loss_alfa: float, center_update: str = "alfa", jit: bool = False, strategy=None):
+    """One compiled training step (x, y) -> (total, ce, reg, center): softmax + weight decay +
+    center loss, the BiMap gradients projected to the Stiefel tangent space, Adam/..., then QR
+    retraction. The centres move by ``center_update``: "alfa", facenet's fixed rule after the
+    step; "optimizer", as the original's did (train.py hands tf.global_variables(), centres
+    included, to the optimizer, which moves them by the centre term's gradient; its scatter_sub
+    never runs); "frozen", not at all. Under a distribution strategy the alfa update and the
+    retraction run once on the gathered global batch, so every replica keeps the same centres
+    and the same orthonormal W."""
+    if center_update not in CENTER_UPDATES:
+        raise ValueError(f"--center_update: expected one of {CENTER_UPDATES}, found '{center_update}'")
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     orth = [v for v in model.trainable_variables if "orth_weight" in v.name]
     kernels = decayed_kernels(model)
-    variables = model.trainable_variables
+    variables = model.trainable_variables + ([centers] if center_update == "optimizer" else [])
 
     def replica_step(x, y):
         with tf.GradientTape() as tape:
+            if center_update == "optimizer":
+                tape.watch(centers)  # not trainable: the tape would not see it
             out = model(x, training=True)
             ce = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, out["logits"]))
             reg = weight_decay * tf.add_n([tf.nn.l2_loss(k) for k in kernels])  # = wd·Σw²/2
@@ -63,18 +75,20 @@ def make_train_step(model, optimizer, centers, weight_decay: float, center_loss_
             total = ce + reg + center_loss_factor * center
             # Each replica holds 1/replicas of the batch; the optimizer sums their gradients.
             scaled = total / replicas
-        grads = tape.gradient(scaled, variables)
+        # dense: TF1's Adam scales every row's moments on a sparse (gathered) gradient too
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g
+                 for g in tape.gradient(scaled, variables)]
         # The projection is linear in the gradient: projecting per replica, then summing, is exact.
         grads = [spd.stiefel_project(v, g) if any(v is o for o in orth) else g
                  for g, v in zip(grads, variables, strict=True)]
         optimizer.apply_gradients(zip(grads, variables, strict=True))
-        return (scaled, ce / replicas, reg / replicas), prelogits
+        return (scaled, ce / replicas, reg / replicas, center / replicas), prelogits
 
     def step(x, y):
         losses, prelogits = strategy.run(replica_step, (x, y))
         for w in orth:  # retraction strictly after the optimizer step
             spd.qr_retract(w)
-        if update_centers:  # facenet's fixed center loss: c_y -= (1 − alfa)(c_y − x)
+        if center_update == "alfa":  # facenet's fixed center loss: c_y -= (1 − alfa)(c_y − x)
             prelogits, labels = strategy.gather(prelogits, 0), strategy.gather(y, 0)
             delta = (1 - center_loss_alfa) * (tf.gather(centers, labels) - prelogits)
             centers.scatter_sub(tf.IndexedSlices(delta, labels))
@@ -113,9 +127,9 @@ def train(args, train_dir, val_dir) -> dict:
                             args.bn_decay, args.eig_floor)
         sync_batch_norm(model, strategy)
         optimizer = make_optimizer(args.optimizer, adam_epsilon=args.adam_epsilon)
-        optimizer.build(model.trainable_variables)
         emb = model.output["prelogits"].shape[-1]
         centers = tf.Variable(tf.zeros([len(classes), emb]), trainable=False, name="centers")
+        optimizer.build(model.trainable_variables + ([centers] if args.center_update == "optimizer" else []))
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     # The optimizer sits two levels down so that every model weight is saved under model/...
     # (a checkpoint stores each variable at its shortest path): ckpt2pb restores the model alone.
@@ -125,9 +139,9 @@ def train(args, train_dir, val_dir) -> dict:
     manager = resume(ckpt, epoch_var, run_dir, strategy, pretrained)
 
     step = make_train_step(model, optimizer, centers, args.weight_decay, args.center_loss_factor,
-                           args.center_loss_alfa, not args.frozen_centers, args.jit, strategy)
+                           args.center_loss_alfa, args.center_update, args.jit, strategy)
     batches = iter(distribute_dataset(strategy, train_dataset(images, labels, args.batch_size, not args.no_augment,
-                                                              args.seed)))
+                                                              args.seed, not args.no_shuffle)))
 
     def lr_at(k):  # the schedule file's rate for the epoch of global step k
         return args.learning_rate if schedule is None else lr_for_epoch(schedule, k // args.epoch_size)
@@ -139,14 +153,15 @@ def train(args, train_dir, val_dir) -> dict:
         return {"val/accuracy": acc}, f"  val_acc {acc:.4f}"
 
     def named(x, y):
-        total, ce, reg = step(x, y)
-        return {"loss": total, "cross-entropy": ce, "regularization": reg}
+        total, ce, reg, center = step(x, y)
+        return {"loss": total, "cross-entropy": ce, "regularization": reg, "center": center}
 
     result = fit(named, batches, manager=manager, counter=epoch_var, unit=args.epoch_size,
         total_steps=args.max_nrof_epochs * args.epoch_size, epoch_size=args.epoch_size,
         lr=optimizer.learning_rate, lr_at=lr_at, log_dir=log_dir, strategy=strategy,
         title=lambda done: f"Epoch {done // args.epoch_size}/{args.max_nrof_epochs}",
-        tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy", "regularization": "loss/regularization"},
+        tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy", "regularization": "loss/regularization",
+              "center": "loss/center"},
         evaluate=validate)
     log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)
     return {"run_dir": run_dir, **result}

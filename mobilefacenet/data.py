@@ -82,8 +82,10 @@ def tfrecord_files(items: list[str]) -> list[str]:
 
 
 def tfrecord_dataset(files: list[str], batch_size: int, image_size: int = 112, shuffle: int = 10000,
-                     seed: int = 0, flip: bool = True, repeat: bool = True):
-    """Batches of (normalised images, int32 labels) from TFRecords: decode, flip, shuffle."""
+                     seed: int = 0, flip: bool = True, repeat: bool = True, keep_last_batch: bool = False):
+    """Batches of (normalised images, int32 labels) from TFRecords: decode, flip, shuffle.
+    Batches run across passes over the files, all full; ``keep_last_batch`` batches each pass on
+    its own and keeps its smaller last batch (sirius-ai's per-epoch iterator)."""
     import tensorflow as tf
 
     from common.tf.augment import random_flip
@@ -102,11 +104,14 @@ def tfrecord_dataset(files: list[str], batch_size: int, image_size: int = 112, s
     ds = tf.data.TFRecordDataset(files, num_parallel_reads=tf.data.AUTOTUNE if len(files) > 1 else None)
     if shuffle:
         ds = ds.shuffle(shuffle, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
+    if repeat and not keep_last_batch:
         ds = ds.repeat()
     ds = ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
-    if flip:
-        ds = random_flip(ds, seed)
+    if flip:  # new flips on each pass also where the repeat comes after the flip
+        ds = random_flip(ds, seed, rerandomize=keep_last_batch)
+    if keep_last_batch:
+        ds = ds.batch(batch_size)
+        return (ds.repeat() if repeat else ds).prefetch(tf.data.AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 

@@ -4,10 +4,11 @@
         --models_dir models/ --logs_dir logs/ --loss cosface --max_epoch 10 --train_batch_size 64
 
 Loss: margin cross-entropy + wd·Σw²/2 on conv kernels + a prelogit L1-norm penalty (the repos'
-5e-5). Adam (epsilon 0.1 as the repos) with a piecewise schedule per epoch that really advances
-(the repos' never does: --constant_lr reproduces that). Checkpoints per epoch in a timestamped
-run folder (--resume continues it); the checkpoint with the best accuracy on the first eval set
-(or --best_on) is kept in <run>/best/ (the repos' "best" save never fires).
+5e-5). Adam (epsilon 0.1 as the repos) with a piecewise schedule per epoch that advances as
+sirius-ai's does (the Ascend port's never does: --constant_lr reproduces that). --recipe ascend
+or sirius sets every default to that original's. Checkpoints per epoch in a timestamped run
+folder (--resume continues it); the checkpoint with the best accuracy on the first eval set (or
+--best_on) is kept in <run>/best/ (the repos' "best" save never fires).
 """
 
 from __future__ import annotations
@@ -15,7 +16,29 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import StageError, add_strategy_args, output_dir, parser, positive_int
+from common.cli import (
+    StageError,
+    add_recipe,
+    add_strategy_args,
+    output_dir,
+    parse_with_recipe,
+    parser,
+    positive_int,
+)
+
+# Each original's train_nets.py defaults (and the scripts the Ascend port runs). `ours` is the
+# parser's defaults: the Ascend port's rates with the schedule advancing, the paper's graph.
+RECIPES = {
+    "ours": {},
+    "ascend": {"variant": "repo", "loss": "cosface", "lr_values": "0.01,0.001,0.001,0.0001,0.00001",
+               "lr_boundaries": "1,4,6,8", "constant_lr": True, "train_batch_size": 64, "max_epoch": 10,
+               "max_steps_per_epoch": 52000, "weight_decay": 5e-5, "prelogit_norm_factor": 5e-5,
+               "prelogit_norm_eps": 1e-4, "shuffle_buffer": 1000},
+    "sirius": {"variant": "repo", "loss": "arcface", "lr_values": "0.1,0.01,0.001,0.0001,0.00001",
+               "lr_boundaries": "4,7,9,11", "train_batch_size": 90, "max_epoch": 12, "max_steps_per_epoch": 10**9,
+               "weight_decay": 5e-5, "prelogit_norm_factor": 2e-5, "prelogit_norm_eps": 1e-5, "shuffle_buffer": 0,
+               "keep_last_batch": True, "restore_head": True},
+}
 
 
 def _floats(text: str) -> list[float]:
@@ -27,6 +50,7 @@ def _floats(text: str) -> list[float]:
 
 def build_parser():
     p = parser("mobilefacenet train_nets", __doc__.strip().splitlines()[0])
+    add_recipe(p, RECIPES, "ours", "the defaults of an original trainer; flags given win over it")
     p.add_argument("--tfrecords", nargs="+", required=True,
                    help="TFRecord files from convert_recordio: files, globs or folders of shards")
     p.add_argument("--eval_datasets", nargs="*", default=[],
@@ -51,15 +75,22 @@ def build_parser():
     p.add_argument("--max_steps_per_epoch", type=positive_int, default=52000, help="the Ascend port's cap")
     p.add_argument("--train_batch_size", type=positive_int, default=64)
     p.add_argument("--lr_values", default="0.01,0.001,0.001,0.0001,0.00001")
-    p.add_argument("--lr_boundaries", default="1,4,6,8", help="epochs where the next lr value starts")
+    p.add_argument("--lr_boundaries", default="1,4,6,8",
+                   help="epoch indices (from 0) after which the next lr value starts, as tf.train.piecewise_constant")
     p.add_argument("--constant_lr", action="store_true",
-                   help="original bug: the schedule never advances (lr stays the first value)")
+                   help="the Ascend port's bug: the schedule never advances (lr stays the first value)")
     p.add_argument("--adam_epsilon", type=float, default=0.1)
     p.add_argument("--weight_decay", type=float, default=5e-5)
     p.add_argument("--prelogit_norm_factor", type=float, default=5e-5)
+    p.add_argument("--prelogit_norm_eps", type=float, default=1e-4,
+                   help="eps in mean(||(|x| + eps)||_1) (the Ascend port 1e-4, sirius-ai 1e-5)")
     p.add_argument("--bn_decay", type=float, default=0.995,
                    help="BN moving-average decay (0.995 as the repos; runs of a few hundred steps want 0.5)")
-    p.add_argument("--shuffle_buffer", type=int, default=10000)
+    p.add_argument("--shuffle_buffer", type=int, default=10000, help="0: records in file order (sirius-ai)")
+    p.add_argument("--no_flip", action="store_true", help="no random left-right flip (the originals flip)")
+    p.add_argument("--keep_last_batch", action="store_true",
+                   help="one pass over the records per epoch with its smaller last batch (sirius-ai); "
+                        "otherwise full batches run across passes")
     p.add_argument("--eval_batch_size", type=positive_int, default=100)
     p.add_argument("--flip", action="store_true", help="evaluate with the flipped image's embedding added")
     p.add_argument("--mixed_precision", action="store_true", help="float16 compute, float32 head and loss")
@@ -70,12 +101,15 @@ def build_parser():
                    help="start from these backbone weights (the margin head starts fresh): one of our runs, "
                         "or the original MobileFaceNet_TF checkpoint (with --variant repo --embedding_size 192 "
                         "for the release); --resume of an existing run wins over it")
+    p.add_argument("--restore_head", action="store_true",
+                   help="also start the margin head from --pretrained_model (the original's Saver restores "
+                        "insightface_loss/embedding_weights); its class count must match")
     add_strategy_args(p)
     return p
 
 
 def main(argv=None) -> dict:
-    a = build_parser().parse_args(argv)
+    a = parse_with_recipe(build_parser(), argv, RECIPES)
     a.lr_values, a.lr_boundaries = _floats(a.lr_values), [int(v) for v in _floats(a.lr_boundaries)]
     if len(a.lr_values) != len(a.lr_boundaries) + 1:
         raise StageError(f"--lr_values: expected one more value than --lr_boundaries "

@@ -29,8 +29,9 @@ log = logging.getLogger("mobilefacenet.train")
 
 
 def piecewise_lr(values: list[float], boundaries: list[int], epoch: int) -> float:
-    """tf.train.piecewise_constant on the epoch: values[i] until boundaries[i]."""
-    return values[int(np.searchsorted(boundaries, epoch, side="right"))]
+    """tf.train.piecewise_constant on the epoch index, as sirius-ai's train_nets feeds it:
+    values[i] while epoch <= boundaries[i], so each rate changes after its boundary epoch."""
+    return values[int(np.searchsorted(boundaries, epoch, side="left"))]
 
 
 def dataset_size(files: list[str], num_classes: int | None) -> tuple[int, int]:
@@ -55,10 +56,11 @@ def readable(batches, files: list[str]):
 
 
 def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision: bool = False,
-                    jit: bool = False, strategy=None):
-    """One compiled step (x, y) -> (total, ce, acc): margin softmax + weight decay + the repos'
-    prelogit-norm penalty, loss-scaled under mixed precision; `jit` compiles it with XLA. With
-    replicas each one holds a slice of the global batch and its own rows of the margin logits."""
+                    jit: bool = False, strategy=None, norm_eps: float = 1e-4):
+    """One compiled step (x, y) -> (total, ce, acc, reg): margin softmax + weight decay + the
+    repos' prelogit-norm penalty (reg is the sum of the last two, the repos' regularisation
+    losses), loss-scaled under mixed precision; `jit` compiles it with XLA. With replicas each
+    one holds a slice of the global batch and its own rows of the margin logits."""
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     variables = model.trainable_variables + head.trainable_variables
@@ -70,15 +72,16 @@ def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision:
             logits = head.margin_logits(cos, y)
             ce = margin_loss(logits, y)
             reg = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
-            # The repos' prelogit penalty: mean over the batch of ||(|x| + 1e-4)||_1.
-            norm = tf.reduce_mean(tf.reduce_sum(tf.abs(tf.cast(prelogits, tf.float32)) + 1e-4, axis=1))
-            total = (ce + tf.cast(reg, tf.float32) + norm_factor * norm) / replicas  # gradients are summed
+            # The repos' prelogit penalty: mean over the batch of ||(|x| + eps)||_1 (eps 1e-4; sirius-ai 1e-5).
+            norm = tf.reduce_mean(tf.reduce_sum(tf.abs(tf.cast(prelogits, tf.float32)) + norm_eps, axis=1))
+            reg = tf.cast(reg, tf.float32) + norm_factor * norm
+            total = (ce + reg) / replicas  # gradients are summed
             scaled = optimizer.scale_loss(total) if mixed_precision else total
         grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(grads, variables, strict=True))
         acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(cos, 1, output_type=tf.int32), y),
                                      tf.float32))
-        return total, ce / replicas, acc / replicas
+        return total, ce / replicas, acc / replicas, reg / replicas
 
     check_jit(jit, strategy)
     return tf.function(lambda x, y: sum_over_replicas(strategy, strategy.run(replica_step, (x, y))),
@@ -93,7 +96,8 @@ def train(args) -> dict:
     if images < args.train_batch_size:
         raise StageError(f"{args.tfrecords[0]}: expected at least --train_batch_size "
                          f"{args.train_batch_size} images, found {images}")
-    steps = args.steps_per_epoch or min(images // args.train_batch_size, args.max_steps_per_epoch)
+    per_pass = -(-images // args.train_batch_size) if args.keep_last_batch else images // args.train_batch_size
+    steps = args.steps_per_epoch or min(per_pass, args.max_steps_per_epoch)
     log.info("train: %d images of %d identities, %d steps per epoch", images, classes, steps)
     evals = {Path(p).stem: load_bin(p) for p in args.eval_datasets}
     best_on = args.best_on or next(iter(evals), None)
@@ -127,19 +131,22 @@ def train(args) -> dict:
     # restores the model alone).
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, head=head, state=state, epoch=epoch_var, best_acc=best_acc)
-    pretrained = (lambda: load_pretrained(model, args.pretrained_model)) if args.pretrained_model else None
+    pretrained = (lambda: load_pretrained(model, args.pretrained_model, head if args.restore_head else None)) \
+        if args.pretrained_model else None
     manager = resume(ckpt, epoch_var, run_dir, strategy, pretrained)
     best = CheckpointWriter(tf.train.Checkpoint(model=model), run_dir and run_dir / "best", strategy, max_to_keep=1)
 
     step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision, args.jit,
-                           strategy)
+                           strategy, args.prelogit_norm_eps)
     # Across workers: whole TFRecord files per worker when there are enough of them.
     ds = readable(iter(distribute_dataset(strategy, tfrecord_dataset(args.tfrecords, args.train_batch_size,
-                                                                     shuffle=args.shuffle_buffer, seed=args.seed),
+                                                                     shuffle=args.shuffle_buffer, seed=args.seed,
+                                                                     flip=not args.no_flip,
+                                                                     keep_last_batch=args.keep_last_batch),
                                           shard_by_file=len(args.tfrecords) >= num_workers(strategy) > 1)),
                   args.tfrecords)
 
-    def lr_at(k):  # the schedule of the epoch of global step k (the repos' never advances: --constant_lr)
+    def lr_at(k):  # the schedule of the epoch of global step k (the Ascend port's never advances: --constant_lr)
         return args.lr_values[0] if args.constant_lr else piecewise_lr(args.lr_values, args.lr_boundaries, k // steps)
 
     def validate(epoch):
@@ -156,13 +163,14 @@ def train(args) -> dict:
         return scalars, text
 
     def named(x, y):
-        total, _, acc = step(x, y)
-        return {"loss": total, "train_acc": acc}
+        total, ce, acc, reg = step(x, y)
+        return {"loss": total, "inference_loss": ce, "regularization": reg, "train_acc": acc}
 
     result = fit(named, ds, manager=manager, counter=epoch_var, unit=steps, total_steps=args.max_epoch * steps,
         epoch_size=steps, lr=optimizer.learning_rate, lr_at=lr_at, log_dir=log_dir, strategy=strategy,
         title=lambda done: f"Epoch {done // steps}/{args.max_epoch}",
-        tags={"loss": "loss/total", "train_acc": "train/accuracy"}, evaluate=validate)
+        tags={"loss": "loss/total", "inference_loss": "loss/inference", "regularization": "loss/regularization",
+              "train_acc": "train/accuracy"}, evaluate=validate)
     if evals:
         log.info("best %s accuracy %.4f in %s", best_on, float(best_acc.numpy()), run_dir / "best")
     log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)

@@ -25,6 +25,7 @@ def rows(quick: bool) -> dict:
     from common.bench import measure
     from common.modelspec import TensorSpec
     from common.tf.bench import function_flops, inference_rows, result
+    from common.tf.optimizers import TF1Momentum
     from pfe.ckpt2pb import serving
     from pfe.models.sphere_net import build_base
     from pfe.models.uncertainty import build_uncertainty
@@ -39,12 +40,12 @@ def rows(quick: bool) -> dict:
 
     identities, per_identity = 64, 4
     batch = identities * per_identity
-    step = make_head_step(base, head, tf.keras.optimizers.SGD(1e-3, momentum=0.9))
+    step = make_head_step(base, head, TF1Momentum(1e-3, momentum=0.9))
     x = tf.random.uniform((batch, 112, 96, 3), -1, 1)
     y = tf.repeat(tf.range(identities), per_identity)
     flops = function_flops(step, tf.TensorSpec(x.shape, tf.float32), tf.TensorSpec(y.shape, tf.int32))
     out.append(measure("PFE", "training", f"tensorflow {tf.__version__} tf.function", batch,
-                       lambda: step(x, y).numpy(), 1 if quick else 3, flops / batch,
+                       lambda: step(x, y)["loss"].numpy(), 1 if quick else 3, flops / batch,
                        note=f"sphere{DEPTH} frozen, head by MLS, {identities}x{per_identity}"))
     out.append(_pipeline(out[-1], identities, per_identity, quick))
     return result(out, quick)

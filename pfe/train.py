@@ -2,7 +2,7 @@
 
     python -m pfe.train --base_model base_models/<run> --data_dir data/casia --models_dir models/
 
-config/sphere64_casia.py's recipe: 64 identities x 4 images per batch, Momentum 0.9, lr 1e-3
+config/sphere64_casia.py's recipe: 64 identities x 4 images per batch, TF1 Momentum 0.9, lr 1e-3
 then 1e-4 from step 2000, 3000 steps, weight decay 5e-4 on the head's two kernels, random flip,
 (x − 127.5)/128. The base runs in inference mode and never changes; checkpoints hold base and
 head together (ckpt2pb needs only them).
@@ -32,6 +32,10 @@ def main(argv=None) -> dict:
     p.add_argument("--epoch_size", type=positive_int, default=1000, help="steps between checkpoints")
     p.add_argument("--weight_decay", type=float, default=5e-4)
     p.add_argument("--bn_decay", type=float, default=0.995, help="head BN decay (0.5 for runs of few steps)")
+    p.add_argument("--restore_head", action="store_true",
+                   help="also start the uncertainty head from --pretrained_model (a PFE checkpoint with its head; "
+                        "the original config restores the base only, restore_scopes=None restores both)")
+    p.add_argument("--no_flip", action="store_true", help="no random left-right flip (the original flips)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     add_strategy_args(p)

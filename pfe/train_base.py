@@ -32,6 +32,7 @@ def main(argv=None) -> dict:
     p.add_argument("--pretrained_model", "--pretrained", dest="pretrained", default=None,
                    help="start from these base weights: a train_base/train run folder, a ckpt-N prefix, or an "
                         "original TF1 checkpoint (the released sphere64_casia_am folder or its ckpt-N prefix)")
+    p.add_argument("--no_flip", action="store_true", help="no random left-right flip")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     add_strategy_args(p)

@@ -17,6 +17,7 @@ from common.tf.distribute import (
 )
 from common.tf.loop import fit, resume, start_run
 from common.tf.margin import MarginHead, margin_loss
+from common.tf.optimizers import TF1Momentum
 from common.tf.training import read_config, restore_objects
 from pfe.data import balanced_indices, image_dataset, list_identities
 from pfe.losses import mls_loss
@@ -27,12 +28,17 @@ from pfe.models.uncertainty import build_uncertainty
 log = logging.getLogger("pfe.train")
 
 
-def _fit(step, ds, ckpt, manager, run_dir, strategy, args, lr, lr_at, what: str) -> dict:
-    """Steps from the restored step counter to --num_steps; a checkpoint every --epoch_size steps."""
-    return {"run_dir": run_dir, **fit(lambda x, y: {"loss": step(x, y)}, iter(distribute_dataset(strategy, ds)), manager=manager,
+def _fit(step, ds, ckpt, manager, run_dir, strategy, args, lr, lr_at, what: str, tags=None) -> dict:
+    """Steps from the restored step counter to --num_steps; a checkpoint every --epoch_size steps.
+    ``step(x, y)`` returns the loss or {name: loss term} with "loss" among them."""
+    def named(x, y):
+        out = step(x, y)
+        return out if isinstance(out, dict) else {"loss": out}
+
+    return {"run_dir": run_dir, **fit(named, iter(distribute_dataset(strategy, ds)), manager=manager,
         counter=ckpt.step, unit=1, total_steps=args.num_steps, epoch_size=args.epoch_size, lr=lr, lr_at=lr_at,
         log_dir=str(args.logs_dir).rstrip("/") + f"/{run_dir.name if run_dir else 'worker'}", strategy=strategy,
-        title=lambda done: f"{what} step {done}/{args.num_steps}")}
+        title=lambda done: f"{what} step {done}/{args.num_steps}", tags=tags)}
 
 
 def _checkpoint(base, head, optimizer, strategy) -> tf.train.Checkpoint:
@@ -75,7 +81,7 @@ def train_base(args) -> dict:
         sync_batch_norm(base, strategy)
         head = MarginHead(len(names), "cosface", args.am_scale, args.am_margin, name="am_softmax")
         head.build((None, args.embedding_size))
-        opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9) if args.optimizer == "MOM" \
+        opt = TF1Momentum(args.learning_rate, momentum=0.9) if args.optimizer == "MOM" \
             else tf.keras.optimizers.Adam(args.learning_rate)
         opt.build(base.trainable_variables + head.trainable_variables)
 
@@ -99,7 +105,7 @@ def train_base(args) -> dict:
             for start in range(0, len(order) - args.batch_size + 1, args.batch_size):
                 yield order[start:start + args.batch_size]
 
-    ds = image_dataset(paths, labels, shuffled(), flip=True, seed=args.seed)
+    ds = image_dataset(paths, labels, shuffled(), flip=not args.no_flip, seed=args.seed)
     result = _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lambda k: args.learning_rate,
                   "train_base")
     log.info("base checkpoints in %s", run_dir)
@@ -107,8 +113,9 @@ def train_base(args) -> dict:
 
 
 def make_head_step(base, head, optimizer, strategy=None):
-    """One compiled step (x, y) -> loss of the uncertainty head: the base runs frozen (BN on its
-    moving statistics) and only the head's weights move, by the MLS loss plus its weight decay.
+    """One compiled step (x, y) -> {loss, mls, regularization} of the uncertainty head: the base
+    runs frozen (BN on its moving statistics) and only the head's weights move, by the MLS loss
+    plus its weight decay, with TF1's momentum (the original's MomentumOptimizer).
     MLS pairs every two faces of the batch, so with replicas each one gathers the global batch
     (the gather passes gradients back to the replica that owns each face)."""
     strategy = strategy or tf.distribute.get_strategy()
@@ -122,11 +129,17 @@ def make_head_step(base, head, optimizer, strategy=None):
             mu, log_sigma_sq, labels = (all_gather(t, strategy) for t in (out["mu"], log_sigma_sq, y))
             # Every replica computes the same global loss and its gradient arrives `replicas`
             # times through the gather, hence the division.
-            loss = (mls_loss(mu, log_sigma_sq, labels) + tf.add_n(head.losses)) / replicas
+            mls = mls_loss(mu, log_sigma_sq, labels) / replicas
+            reg = (tf.add_n(head.losses) if head.losses else tf.constant(0.0)) / replicas
+            loss = mls + reg
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        return loss
+        return loss, mls, reg
 
-    return tf.function(lambda x, y: sum_over_replicas(strategy, strategy.run(replica_step, (x, y))))
+    def step(x, y):
+        loss, mls, reg = sum_over_replicas(strategy, strategy.run(replica_step, (x, y)))
+        return {"loss": loss, "mls": mls, "regularization": reg}
+
+    return tf.function(step)
 
 
 def train_uncertainty(args) -> dict:
@@ -145,18 +158,27 @@ def train_uncertainty(args) -> dict:
         head = build_uncertainty(base.output["conv_final"].shape[-1], based_on["embedding_size"],
                                  args.weight_decay, args.bn_decay)
         sync_batch_norm(head, strategy)
-        opt = tf.keras.optimizers.SGD(args.learning_rate, momentum=0.9)
+        opt = TF1Momentum(args.learning_rate, momentum=0.9)
         opt.build(head.trainable_variables)
+
+    def pretrained_head() -> str:  # the original config's restore_scopes=None: the head too
+        if based_on.get("stage") != "train":
+            raise StageError(f"{base_prefix}: --restore_head: expected a checkpoint with the uncertainty module, "
+                             f"found a sphere{based_on['depth']} base only")
+        load_base_weights(base, based_on, base_prefix, head)
+        return base_prefix
+
     ckpt = _checkpoint(base, head, opt, strategy)
-    manager = resume(ckpt, ckpt.step, run_dir, strategy, unit="step")
+    manager = resume(ckpt, ckpt.step, run_dir, strategy, pretrained_head if args.restore_head else None, "step")
     step = make_head_step(base, head, opt, strategy)
     ds = image_dataset(paths, labels, balanced_indices(labels, args.num_classes_per_batch, args.images_per_class,
-                                                       args.seed), flip=True, seed=args.seed)
+                                                       args.seed), flip=not args.no_flip, seed=args.seed)
 
     def lr_at(k):  # 'step' strategy: lr until --lr_drop_step (0-based step), then the lower one
         return args.learning_rate if k < args.lr_drop_step else args.learning_rate_after_drop
 
-    result = _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lr_at, "train")
+    result = _fit(step, ds, ckpt, manager, run_dir, strategy, args, opt.learning_rate, lr_at, "train",
+                  {"loss": "loss/total", "mls": "loss/mls", "regularization": "loss/regularization"})
     log.info("PFE checkpoints (base + uncertainty head) in %s", run_dir)
     return result
 
@@ -190,10 +212,12 @@ def base_config(path: str) -> tuple[dict, str]:
     return config, prefix
 
 
-def load_base_weights(base, config: dict, prefix: str) -> None:
-    """The sphere-net weights of ``base`` from the checkpoint ``base_config`` described (the
-    checkpoint itself says whether it is an original; a converted run's config also says tf1)."""
+def load_base_weights(base, config: dict, prefix: str, head=None) -> None:
+    """The sphere-net weights of ``base`` (and of ``head`` when given) from the checkpoint
+    ``base_config`` described (the checkpoint itself says whether it is an original)."""
     if tf1_import.is_original(prefix):
-        assign_original(prefix, base)
-    else:
+        assign_original(prefix, base, head)
+    elif head is None:
         restore_objects(prefix, f"a PFE sphere{config['depth']} base", base=base)
+    else:
+        restore_objects(prefix, f"a PFE sphere{config['depth']} with its uncertainty head", base=base, head=head)

@@ -169,3 +169,82 @@ def check_bad_inputs(cases, cwd, timeout: float = 120, workers: int = 2) -> int:
     assert not failures, "\n".join(f"{' '.join(map(str, a))}: {p}\n{e}" for a, p, e in failures)
     print(f"{len(cases)} bad inputs: each one line, the right exit code, no traceback")
     return len(cases)
+
+
+# ------------------------------------------------------------------ training against the original
+def _original_training(model: str, out, *args):
+    """tests/tf1_training.py run in its own process (TF1 graph mode): the original trainer's first
+    steps. Returns (checkpoint folder of the starting weights, per-step loss terms, every
+    variable after the last step by TF1 name)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    out = Path(out)
+    script = Path(__file__).parent / "tf1_training.py"
+    r = subprocess.run([sys.executable, str(script), model, "--out", str(out), *map(str, args)],
+                       capture_output=True, text=True, timeout=900, cwd=script.parent)
+    assert r.returncode == 0, f"tf1_training.py {model} failed:\n{r.stderr[-3000:]}"
+    return out / "ckpt", json.loads((out / "losses.json").read_text()), dict(np.load(out / "final.npz"))
+
+
+@pytest.fixture(scope="session")
+def original_training():
+    return _original_training
+
+
+def logged_scalars(log_dir) -> dict[str, list[float]]:
+    """Every TensorBoard scalar our trainer wrote under ``log_dir``, by tag, in step order."""
+    from pathlib import Path
+
+    import tensorflow as tf
+
+    found: dict[str, dict[int, float]] = {}
+    for events in sorted(Path(log_dir).rglob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                found.setdefault(value.tag, {})[event.step] = float(tf.make_ndarray(value.tensor))
+    return {tag: [v for _, v in sorted(steps.items())] for tag, steps in found.items()}
+
+
+def assert_losses_match(ours: dict[str, list[float]], theirs: list[dict], tags: dict[str, str],
+                        per_log: int = 1, rtol: float = 1e-4, spread: list[dict] | None = None) -> None:
+    """Each logged loss term (``tags``: our TensorBoard tag -> the original's name) equals the
+    original's, step by step, within ``rtol``, or within twice the ``spread`` between the original
+    and a run of it that differs only in roundoff; ``per_log`` steps are averaged into each of
+    our log points."""
+    import numpy as np
+
+    for tag, name in tags.items():
+        values = np.array([t[name] for t in theirs]).reshape(-1, per_log).mean(1)
+        assert len(ours[tag]) == len(values), f"{tag}: {len(ours[tag])} logged, {len(values)} expected"
+        limit = rtol * np.abs(values)
+        if spread is not None:
+            limit = np.maximum(limit, 2 * np.abs(np.array([t[name] for t in spread]).reshape(-1, per_log).mean(1)
+                                                 - values))
+        err = np.abs(np.array(ours[tag]) - values)
+        assert (err <= limit).all(), f"{tag}: ours {ours[tag]}, the original's {values.tolist()}, allowed {limit}"
+
+
+def assert_same_moves(start, theirs: dict, ours: dict, bound: float = 1e-3, spread: dict | None = None) -> int:
+    """Every variable moved as in the original: max|Δours − Δorig| ≤ bound·max|Δorig| (Δ from the
+    starting value ``start(name)``), or within twice the distance of ``spread`` (the original's
+    variables after a run that differs only in roundoff) from the original. Returns the number
+    of variables compared."""
+    import numpy as np
+
+    failures = []
+    for name, value in ours.items():
+        first = start(name)
+        expected = theirs[name] - first
+        err, scale = float(np.abs(value - first - expected).max()), float(np.abs(expected).max())
+        limit = bound * scale
+        if spread is not None:
+            limit = max(limit, 2 * float(np.abs(spread[name] - first - expected).max()))
+        if not err <= limit + 1e-9:
+            failures.append(f"{name}: max|Δours − Δorig| {err:.3g} > {limit:.3g} (max|Δorig| {scale:.3g})")
+    assert not failures, "\n".join(failures)
+    return len(ours)

@@ -26,6 +26,8 @@ import tensorflow as tf  # noqa: E402
 v1 = tf.compat.v1
 BATCH_NORMS = []  # (calibration op, moving_variance, beta or None) in graph order
 RNG = np.random.default_rng(7)
+TRAINING = False  # tests/tf1_training.py: batch norm as slim trains it (batch statistics, in-place updates)
+BN_DECAY = 0.995  # all three originals' batch_norm_params
 
 
 def variable(name, shape, std=None, value=None):
@@ -39,17 +41,37 @@ def he(shape, gain=1.0):
     return variable("weights", shape, gain * np.sqrt(2.0 / np.prod(shape[:-1])))
 
 
-def batch_norm(x, eps, center=True, scale=True):
-    """slim.batch_norm at inference: (x − mean)/sqrt(var + eps)·gamma + beta."""
+def batch_norm(x, eps, center=True, scale=True, training=None):
+    """slim.batch_norm at inference: (x − mean)/sqrt(var + eps)·gamma + beta; in training
+    (``training``, by default TRAINING) as slim trains it, see ``train_batch_norm``."""
     channels = int(x.shape[-1])
     with v1.variable_scope("BatchNorm"):
         beta = variable("beta", [channels], 0.1) if center else None
         gamma = variable("gamma", [channels], value=1.0 + 0.1 * RNG.standard_normal(channels)) if scale else None
         mean = variable("moving_mean", [channels], value=np.zeros(channels))
         var = variable("moving_variance", [channels], value=np.ones(channels))
+    if TRAINING if training is None else training:
+        return train_batch_norm(x, eps, gamma, beta, mean, var)
     batch_mean, batch_var = tf.nn.moments(x, list(range(len(x.shape) - 1)))
     BATCH_NORMS.append((tf.group(mean.assign(batch_mean), var.assign(batch_var)), var, beta))
     return tf.nn.batch_normalization(x, mean, var, beta, gamma, eps)
+
+
+def train_batch_norm(x, eps, gamma, beta, mean, var):
+    """slim.batch_norm(is_training=True, fused, updates_collections=None): the fused kernel
+    (dense [B, C] inputs as [B, 1, 1, C]) normalises with the batch's biased variance and reports
+    the unbiased one, which goes into moving_variance; the moving averages are updated in place
+    (assign_moving_average without zero-debias) before the output is returned."""
+    channels = int(x.shape[-1])
+    maps = x if len(x.shape) == 4 else tf.reshape(x, [-1, 1, 1, channels])
+    y, batch_mean, batch_var = v1.nn.fused_batch_norm(
+        maps, gamma if gamma is not None else tf.ones([channels]), beta if beta is not None else tf.zeros([channels]),
+        epsilon=eps, is_training=True)
+    updates = [mean.assign_sub((mean - batch_mean) * (1.0 - BN_DECAY)),
+               var.assign_sub((var - batch_var) * (1.0 - BN_DECAY))]
+    with tf.control_dependencies(updates):
+        y = tf.identity(y)
+    return y if len(x.shape) == 4 else tf.reshape(y, [-1, channels])
 
 
 def conv(x, out, k=3, stride=1, padding="SAME", gain=1.0):
@@ -72,7 +94,9 @@ def calibrate(sess, feed, after=None):
 
 
 # ----------------------------------------------------------------------------------- CovPoolFER
-def covpoolfer(images, scope, model_def, embedding_size):
+def covpoolfer(images, scope, model_def, embedding_size, one_eig=False):
+    """``one_eig``: LogEig(ReEig(Y)) from one eigendecomposition, log(clip(λ)) (equal in exact
+    arithmetic to the original's two; tests/tf1_training.py uses it to measure their roundoff)."""
     n = tf.cast(tf.size(images[0]), tf.float32)
     mean = tf.reduce_mean(images, [1, 2, 3], keepdims=True)
     std = tf.sqrt(tf.reduce_mean(tf.square(images - mean), [1, 2, 3], keepdims=True))
@@ -95,8 +119,11 @@ def covpoolfer(images, scope, model_def, embedding_size):
             bimap = tf.einsum("io,bij,jp->bop", w, cov, w)
             ends["bimap"] = bimap
             s, u = tf.linalg.eigh(bimap)  # ReEig
-            rect = tf.matmul(u * tf.clip_by_value(s, 1e-4, 1e4)[:, None, :], u, transpose_b=True)
-            s, u = tf.linalg.eigh(rect)  # LogEig
+            if one_eig:
+                s = tf.clip_by_value(s, 1e-4, 1e4)
+            else:
+                rect = tf.matmul(u * tf.clip_by_value(s, 1e-4, 1e4)[:, None, :], u, transpose_b=True)
+                s, u = tf.linalg.eigh(rect)  # LogEig
             x = tf.reshape(tf.matmul(u * tf.math.log(s)[:, None, :], u, transpose_b=True), [-1, 128 * 128])
         layers = [("fc_1", 2000, True)] + ([("fc_2", 128, True)] if model_def == "covpoolnet" else [])
         for name, width, relu in layers + [("Bottleneck", embedding_size, False)]:
@@ -104,6 +131,7 @@ def covpoolfer(images, scope, model_def, embedding_size):
                 x = batch_norm(tf.matmul(x, variable("weights", [int(x.shape[-1]), width], 1 / np.sqrt(int(x.shape[-1])))),
                                1e-3, scale=False)
                 x = tf.nn.relu(x) if relu else x
+    ends["prelogits"] = x
     with v1.variable_scope("Logits"):
         logits = tf.matmul(x, variable("weights", [embedding_size, 7], 0.3)) + variable("biases", [7], 0.1)
     return {"logits": logits, "embeddings": tf.nn.l2_normalize(x, 1, 1e-10)}, ends
@@ -146,7 +174,8 @@ def pfe(images, depth, with_head):
                     x = y + shortcut
         flat = tf.reshape(x, [-1, 7 * 6 * 512])
         with v1.variable_scope("Bottleneck"):
-            m = batch_norm(tf.matmul(flat, variable("weights", [7 * 6 * 512, 512], 0.01)), 1e-3, scale=False)
+            m = batch_norm(tf.matmul(flat, variable("weights", [7 * 6 * 512, 512], 0.01)), 1e-3, scale=False,
+                           training=False)  # the base is frozen (is_training=False) also while the head trains
     outputs = {"mu": tf.nn.l2_normalize(m, axis=1)}
     if with_head:
         with v1.variable_scope("UncertaintyModule"):
@@ -158,6 +187,7 @@ def pfe(images, depth, with_head):
                 scale, shift = variable("alpha", [], value=0.3), variable("gamma", [], value=-6.0)  # names swapped
             log_sigma_sq = tf.math.log(1e-6 + tf.exp(scale * h + shift))
         outputs["sigma_sq"] = tf.exp(log_sigma_sq)
+        outputs["log_sigma_sq"] = log_sigma_sq
     return outputs
 
 
@@ -167,7 +197,7 @@ def prelu_mfn(x):
     return tf.nn.relu(x) + alphas * (x - tf.abs(x)) * 0.5
 
 
-def mobilefacenet(images, embedding_size):
+def mobilefacenet(images, embedding_size, classes=10):
     x = (images - 127.5) * 0.0078125
 
     def layer(x, scope, op, act=True):
@@ -195,8 +225,8 @@ def mobilefacenet(images, embedding_size):
             x = layer(x, "LinearConv1x1", lambda t: conv(t, embedding_size, 1), act=False)
         prelogits = tf.reshape(x, [-1, embedding_size])
     with v1.variable_scope("insightface_loss"):
-        variable("embedding_weights", [embedding_size, 10], 0.1)  # the release's margin head, unused
-    return {"embeddings": tf.nn.l2_normalize(prelogits, 1, 1e-10)}
+        variable("embedding_weights", [embedding_size, classes], 0.1)  # the margin head (unused at inference)
+    return {"embeddings": tf.nn.l2_normalize(prelogits, 1, 1e-10), "prelogits": prelogits}
 
 
 # ---------------------------------------------------------------------------------------- main

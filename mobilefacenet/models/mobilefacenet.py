@@ -115,9 +115,11 @@ def restore_model(ckpt_path: str, use_ema: bool = False) -> tuple[tf.keras.Model
     return model, config, prefix
 
 
-def load_pretrained(model: tf.keras.Model, path: str) -> str:
+def load_pretrained(model: tf.keras.Model, path: str, head=None) -> str:
     """Start training from the original checkpoint or one of our runs (``--pretrained_model``):
-    every backbone weight is read, so variant and embedding size must match. Returns the prefix."""
+    every backbone weight is read, so variant and embedding size must match; given the margin
+    ``head`` (``--restore_head``), its class weights too, as the original's Saver restores
+    them. Returns the prefix."""
     from common.tf import tf1_import
     from common.tf.training import restore_objects
 
@@ -131,8 +133,9 @@ def load_pretrained(model: tf.keras.Model, path: str) -> str:
             raise StageError(f"{prefix}: --pretrained_model: expected the {wanted[0]} variant with {wanted[1]}-d "
                              f"embeddings, found the {config['variant']} variant with {config['embedding_size']}-d "
                              f"(pass --variant {config['variant']} --embedding_size {config['embedding_size']})")
-        assign_original(model, prefix)
+        assign_original(model, prefix, head=head)
     else:
-        restore_objects(prefix, f"a MobileFaceNet like this run's ({model.name}, {model.output.shape[-1]}-d)",
-                        model=model)
+        heads = {"head": head} if head is not None else {}
+        restore_objects(prefix, f"a MobileFaceNet like this run's ({model.name}, {model.output.shape[-1]}-d"
+                                f"{', with a margin head of as many classes' if heads else ''})", model=model, **heads)
     return prefix

@@ -59,12 +59,15 @@ def tf1_name(path: str, scopes: dict[str, str], model: tf.keras.Model) -> str:
     return f"{scopes[layer]}/{'depthwise_weights' if depthwise else 'weights'}"
 
 
-def assign_original(model: tf.keras.Model, prefix: str, use_ema: bool = False) -> None:
-    """Every backbone weight from the original checkpoint; leftovers other than the margin head
-    are listed in one warning line."""
+def assign_original(model: tf.keras.Model, prefix: str, use_ema: bool = False, head=None) -> None:
+    """Every backbone weight (and, given a ``MarginHead``, its class weights) from the original
+    checkpoint; leftovers other than the margin head are listed in one warning line."""
     scopes = layer_scopes(model)
     mapping = {tf1_name(v.path, scopes, model): v for v in model.weights}
-    unknown = tf1_import.assign(prefix, mapping, f"MobileFaceNet_TF ({model.output.shape[-1]}-d)", use_ema)
+    if head is not None:
+        mapping[MARGIN_HEAD] = head.kernel
+    what = f"MobileFaceNet_TF ({model.output.shape[-1]}-d{' with its margin head' if head is not None else ''})"
+    unknown = tf1_import.assign(prefix, mapping, what, use_ema)
     tf1_import.warn_unknown(prefix, [n for n in unknown if n != MARGIN_HEAD])
 
 

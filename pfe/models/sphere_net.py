@@ -46,6 +46,6 @@ def build_base(depth: int = 64, embedding_size: int = 512, image_size=(112, 96),
         x = _stage(x, blocks, channels, f"conv{k}")
     conv_final = layers.Flatten(name="conv_final")(x)  # NHWC order, as slim.flatten
     m = layers.Dense(embedding_size, use_bias=False, kernel_initializer="glorot_uniform", name="bottleneck")(conv_final)
-    m = layers.BatchNormalization(momentum=bn_decay, epsilon=1e-3, scale=False, name="bottleneck_bn")(m)
+    m = fused.BatchNormalization(momentum=bn_decay, epsilon=1e-3, scale=False, name="bottleneck_bn")(m)
     mu = layers.UnitNormalization(name="mu")(m)
     return tf.keras.Model(images, {"mu": mu, "conv_final": conv_final}, name=f"sphere{depth}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from common.tf import layers as fused
+
 layers = tf.keras.layers
 
 
@@ -33,11 +35,11 @@ def build_uncertainty(input_dim: int, embedding_size: int = 512, weight_decay: f
     features = tf.keras.Input((input_dim,), name="conv_final")
     h = layers.Dense(embedding_size, use_bias=False, kernel_initializer="glorot_uniform",
                      kernel_regularizer=reg, name="fc1")(features)
-    h = layers.BatchNormalization(momentum=bn_decay, epsilon=1e-3, name="fc1_bn")(h)
+    h = fused.BatchNormalization(momentum=bn_decay, epsilon=1e-3, name="fc1_bn")(h)
     h = layers.ReLU(name="fc1_relu")(h)
     h = layers.Dense(embedding_size, use_bias=False, kernel_initializer="glorot_uniform",
                      kernel_regularizer=reg, name="fc_log_sigma_sq")(h)
-    h = layers.BatchNormalization(momentum=bn_decay, epsilon=1e-3, center=False, scale=False,
+    h = fused.BatchNormalization(momentum=bn_decay, epsilon=1e-3, center=False, scale=False,
                                   name="fc_log_sigma_sq_bn")(h)
     h = ScaleAndShift(name="scale_and_shift")(h)
     log_sigma_sq = layers.Lambda(lambda x: tf.math.log(1e-6 + tf.exp(x)), name="log_sigma_sq")(h)

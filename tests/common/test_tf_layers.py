@@ -23,12 +23,16 @@ def _assert_close(a, b, atol):
         np.testing.assert_allclose(u, v, rtol=1e-4, atol=atol)
 
 
+@pytest.mark.parametrize("shape", [(8, 5, 5, 6), (8, 6)])
 @pytest.mark.parametrize("kwargs", [{}, {"scale": False}, {"center": False, "scale": False}])
-def test_batch_norm_training_matches_keras(kwargs):
-    x = tf.constant(np.random.default_rng(0).normal(1.0, 3.0, (8, 5, 5, 6)).astype(np.float32))
+def test_batch_norm_trains_as_keras_with_slims_moving_variance(kwargs, shape):
+    """Outputs and gradients are Keras'; the moving variance averages the unbiased batch variance
+    (TF1 slim's fused batch norm, the originals' trainers), on feature maps and dense features."""
+    x = tf.constant(np.random.default_rng(0).normal(1.0, 3.0, shape).astype(np.float32))
     ours = fused.BatchNormalization(momentum=0.9, epsilon=1e-3, **kwargs)
+    keras_stats = fused.BatchNormalization(momentum=0.9, epsilon=1e-3, unbiased_moving_variance=False, **kwargs)
     ref = keras_layers.BatchNormalization(momentum=0.9, epsilon=1e-3, **kwargs)
-    for layer in (ours, ref):
+    for layer in (ours, keras_stats, ref):
         layer.build(x.shape)
         if layer.scale:
             layer.gamma.assign(tf.range(1.0, 7.0))
@@ -36,7 +40,11 @@ def test_batch_norm_training_matches_keras(kwargs):
     y_ref, grads_ref, weights_ref = _train_once(ref, x)
     np.testing.assert_allclose(y, y_ref, atol=1e-5)
     _assert_close(grads, grads_ref, atol=1e-4)
-    _assert_close(weights, weights_ref, atol=1e-6)  # moving mean and (biased) variance
+    _assert_close(_train_once(keras_stats, x)[2], weights_ref, atol=1e-6)  # Keras' biased variance
+    axes = tuple(range(len(shape) - 1))
+    np.testing.assert_allclose(ours.moving_mean.numpy(), 0.1 * x.numpy().mean(axes), rtol=1e-5)
+    unbiased = x.numpy().astype(np.float64).var(axes, ddof=1)
+    np.testing.assert_allclose(ours.moving_variance.numpy(), 0.9 + 0.1 * unbiased, rtol=1e-5)
     # and the fast path really ran: Keras' own path has no fused kernel
     graph = tf.function(lambda t: ours(t, training=True)).get_concrete_function(x).graph
     assert any(op.type == "FusedBatchNormV3" for op in graph.get_operations())
@@ -53,6 +61,20 @@ def test_batch_norm_inference_and_synchronized_keep_keras_path():
     ours.synchronized = True
     graph = tf.function(lambda t: ours(t, training=True)).get_concrete_function(x).graph
     assert not any(op.type == "FusedBatchNormV3" for op in graph.get_operations())
+
+
+def test_synchronized_batch_norm_keeps_slims_moving_variance():
+    """The replicas' path (Keras' moments) trains exactly as the fused one."""
+    x = tf.constant(np.random.default_rng(3).normal(2.0, 1.5, (6, 4, 4, 3)).astype(np.float32))
+    fast, synced = fused.BatchNormalization(momentum=0.5), fused.BatchNormalization(momentum=0.5)
+    synced.synchronized = True
+    results = []
+    for layer in (fast, synced):
+        layer.build(x.shape)
+        results.append(_train_once(layer, x))
+    np.testing.assert_allclose(results[1][0], results[0][0], atol=1e-5)
+    _assert_close(results[1][1], results[0][1], atol=1e-4)
+    _assert_close(results[1][2], results[0][2], atol=1e-6)
 
 
 def test_prelu_matches_keras_forward_and_gradients():

@@ -86,10 +86,11 @@ def test_margin_gradient_is_finite_at_the_boundary(loss):
     assert all(np.isfinite(g.numpy()).all() for g in grads)
 
 
-def test_lr_schedule_advances_per_epoch():
-    values, bounds = [0.01, 0.001, 0.001, 1e-4, 1e-5], [1, 4, 6, 8]
-    assert [piecewise_lr(values, bounds, e) for e in range(10)] == [
-        0.01, 0.001, 0.001, 0.001, 0.001, 0.001, 1e-4, 1e-4, 1e-5, 1e-5]
+def test_lr_schedule_advances_after_each_boundary_epoch_as_sirius_ai():
+    """tf.train.piecewise_constant(epoch, [4, 7, 9, 11], ...) with sirius-ai's epoch index: 0.1 for
+    epochs 0-4, 0.01 for 5-7, 1e-3 for 8-9, 1e-4 for 10-11."""
+    values, bounds = [0.1, 0.01, 1e-3, 1e-4, 1e-5], [4, 7, 9, 11]
+    assert [piecewise_lr(values, bounds, e) for e in range(13)] == [0.1] * 5 + [0.01] * 3 + [1e-3] * 2 + [1e-4] * 2 + [1e-5]
 
 
 @pytest.fixture(scope="module")
