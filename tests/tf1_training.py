@@ -133,7 +133,7 @@ def pfe_graph(a, steps):
     batches = [read_images(b, lambda s: tf.io.decode_jpeg(s, channels=3)) for b in steps]
     terms = {"loss": total, "mls": mls, "regularization": reg}
     return dict(images=images, labels=labels, lr=lr, terms=terms, ops=[train_op], batches=batches,
-                lr_at=lambda k: a.lr if k < a.lr_drop_step else a.lr / 10, saved=v1.global_variables(),
+                lr_at=lambda k: a.lr if k < a.lr_drop_step else a.lr / 10, saved=v1.trainable_variables(),
                 prefix=f"ckpt-{a.start_step}")
 
 
