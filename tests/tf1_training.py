@@ -21,13 +21,13 @@ grouping follow the original code (shared/research and the original repositories
 - mobilefacenet (sirius-ai train_nets.py + face_losses.insightface_loss): ArcFace (s 64, m 0.5)
   on the L2-normalised prelogits + Σ 5e-5·l2_loss(conv weights, not depthwise) + 2e-5·
   mean(||(|x| + 1e-5)||_1); Adam(ε 0.1) over tf.global_variables(); piecewise_constant(epoch,
-  [1], [lr, lr/10]) with the epoch counter starting at −1 and incremented at each epoch's start;
+  [0], [lr, lr/10]) with the epoch counter starting at −1 and incremented at each epoch's start;
   the TFRecord read in file order, batched with the last smaller batch kept, re-initialised per
   epoch. No flip (augmentation off).
 
 Writes DIR/ckpt/ (the starting weights, saved as the release was: tf.compat.v1.train.Saver),
 DIR/losses.json (each step's loss terms before its update) and DIR/final.npz (every variable by
-TF1 name after the last step).
+TF1 name after the last step; with --first also DIR/first.npz after the first).
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def mobilefacenet_graph(a):
     decay = 5e-5 * l2_loss_of("/weights", exclude=("insightface_loss",))  # slim conv2d kernels, not depthwise
     norm = 2e-5 * tf.reduce_mean(tf.norm(tf.abs(prelogits) + 1e-5, ord=1, axis=1))
     total = inference + decay + norm
-    lr = v1.train.piecewise_constant(epoch, boundaries=[np.int64(1)], values=[a.lr, a.lr / 10])
+    lr = v1.train.piecewise_constant(epoch, boundaries=[np.int64(0)], values=[a.lr, a.lr / 10])
     opt = v1.train.AdamOptimizer(lr, beta1=0.9, beta2=0.999, epsilon=0.1)
     train_op = opt.apply_gradients(opt.compute_gradients(total, v1.global_variables()))
 
@@ -193,6 +193,10 @@ def main():
     p.add_argument("--classes", type=int, default=3)
     p.add_argument("--embedding_size", type=int, default=128)
     p.add_argument("--threads", type=int, default=1, help="intra- and inter-op threads (other roundoff)")
+    p.add_argument("--perturb", type=float, default=0.0,
+                   help="scale the starting weights by 1 + perturb·N(0, 1) after saving them: how far roundoff-sized "
+                        "differences carry the original run")
+    p.add_argument("--first", action="store_true", help="mobilefacenet: also DIR/first.npz after the first step")
     p.add_argument("--one_eig", action="store_true", help="covpoolfer: ReEig and LogEig from one eigendecomposition")
     a = p.parse_args()
     out = Path(a.out)
@@ -209,6 +213,11 @@ def main():
     with v1.Session(config=config) as sess:
         sess.run(v1.global_variables_initializer())
         v1.train.Saver(g["saved"]).save(sess, str(out / "ckpt" / g["prefix"]), write_meta_graph=False)
+        if a.perturb:
+            rng = np.random.default_rng(1)
+            for w in g["saved"]:
+                value = sess.run(w)
+                w.load(value * (1 + a.perturb * rng.standard_normal(value.shape)).astype(value.dtype), sess)
         if a.model == "mobilefacenet":
             for _ in range(a.epochs):  # sirius-ai: re-initialise the iterator, then increment the epoch
                 sess.run(g["iterator"].initializer)
@@ -221,6 +230,8 @@ def main():
                         break
                     terms, *_ = sess.run([g["terms"], *g["ops"]], {g["images"]: x, g["labels"]: y})
                     losses.append({k: float(v) for k, v in terms.items()})
+                    if a.first and len(losses) == 1:
+                        np.savez(out / "first.npz", **{w.op.name: sess.run(w) for w in v1.global_variables()})
         else:
             for k, (x_op, y_op) in enumerate(g["batches"]):
                 x, y = sess.run([x_op, y_op])

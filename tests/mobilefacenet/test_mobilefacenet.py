@@ -103,6 +103,26 @@ def data(tmp_path_factory):
     return root
 
 
+def test_keep_last_batch_gives_one_pass_per_epoch_with_its_smaller_last_batch(data):
+    """sirius-ai's pipeline: the records in file order, each pass batched on its own (48 images at
+    batch 20: 20, 20, 8), the next pass starting again at the first record with new flips."""
+    from common.tfrecord import read_records
+    from mobilefacenet.data import tfrecord_dataset
+
+    labels = [tf.train.Example.FromString(r).features.feature["label"].int64_list.value[0]
+              for r in read_records(str(data / "train.tfrecords"))]
+    plain = iter(tfrecord_dataset([str(data / "train.tfrecords")], 20, shuffle=0, flip=False, keep_last_batch=True))
+    batches = [next(plain) for _ in range(6)]
+    assert [len(y) for _, y in batches] == [20, 20, 8, 20, 20, 8]
+    assert np.concatenate([y.numpy() for _, y in batches[:3]]).tolist() == labels
+    flipped = iter(tfrecord_dataset([str(data / "train.tfrecords")], 48, shuffle=0, keep_last_batch=True))
+    first, second = next(flipped)[0].numpy(), next(flipped)[0].numpy()
+    unflipped = batches[0][0].numpy()
+    mirrored = [np.array_equal(first[i], unflipped[i][:, ::-1]) for i in range(20)]
+    assert 0 < sum(mirrored) < 20  # about half the images flipped
+    assert not np.array_equal(first, second)  # and other ones on the next pass
+
+
 def test_convert_recordio_keeps_every_image_and_label(data):
     from common import recordio
     from common.tfrecord import read_records
