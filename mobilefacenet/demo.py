@@ -77,15 +77,15 @@ def main(argv=None) -> dict:
         "--seed", str(a.seed + k), "--overwrite"])["path"] for k, name in enumerate(SETS[1:], start=1)]
     records = stage("convert_recordio", convert_recordio, ["--data_dir", str(ms1m), "--output",
                                                            str(work / "data" / "train.tfrecords")])["path"]
-    # Short-run settings: Keras' Adam epsilon and lr 1e-3, BN statistics that forget their
-    # initial values within a few steps (at 0.995 the tiny early activations get squashed by
+    # Short-run settings: Keras' Adam epsilon and lr 1e-3 (3e-4 in the last epoch), BN statistics
+    # that forget their initial values within a few steps (at 0.995 the tiny early activations get squashed by
     # the initial variance of 1 and every embedding collapses to one point).
     trained = stage("train_nets", train_nets, [
         "--tfrecords", str(records), "--eval_datasets", str(lfw), "--models_dir", str(work / "models"),
         "--logs_dir", str(work / "logs"), "--variant", a.variant, "--loss", a.loss,
         "--max_epoch", str(a.max_epoch), "--steps_per_epoch", str(a.steps_per_epoch),
         "--train_batch_size", str(a.train_batch_size), "--lr_values", "0.001,0.0003",
-        "--lr_boundaries", str(max(a.max_epoch - 1, 1)), "--adam_epsilon", "1e-8", "--bn_decay", "0.5",
+        "--lr_boundaries", str(max(a.max_epoch - 2, 0)), "--adam_epsilon", "1e-8", "--bn_decay", "0.5",
         "--shuffle_buffer", "2000", "--seed", str(a.seed)])
     best = Path(trained["run_dir"]) / "best"
 

@@ -196,7 +196,7 @@ def main():
     p.add_argument("--perturb", type=float, default=0.0,
                    help="scale the starting weights by 1 + perturb·N(0, 1) after saving them: how far roundoff-sized "
                         "differences carry the original run")
-    p.add_argument("--first", action="store_true", help="mobilefacenet: also DIR/first.npz after the first step")
+    p.add_argument("--first", action="store_true", help="also DIR/first.npz after the first step")
     p.add_argument("--one_eig", action="store_true", help="covpoolfer: ReEig and LogEig from one eigendecomposition")
     a = p.parse_args()
     out = Path(a.out)
@@ -240,6 +240,8 @@ def main():
                 for op in g["ops"][1:]:  # the QR retraction, after the step
                     sess.run(op)
                 losses.append({name: float(v) for name, v in terms.items()})
+                if a.first and k == 0:
+                    np.savez(out / "first.npz", **{w.op.name: sess.run(w) for w in v1.global_variables()})
         final = {w.op.name: sess.run(w) for w in v1.global_variables()}
     np.savez(out / "final.npz", **final)
     (out / "losses.json").write_text(json.dumps(losses, indent=1))

@@ -103,3 +103,22 @@ def test_synthetic_rejects_a_zero_size_in_one_usage_line(tmp_path):
     r = _run("-m", "common.synthetic", "sfew", "--out", str(tmp_path / "s"), "--size", "0")
     assert r.returncode == 2 and "--size" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_a_recipe_sets_the_defaults_and_a_flag_given_wins():
+    from common.cli import add_recipe, parse_with_recipe, parser
+
+    recipes = {"ours": {}, "original": {"batch_size": 128, "no_augment": True}}
+
+    def parse(*argv):
+        p = parser("train", None)
+        add_recipe(p, recipes, "ours", "an original's settings")
+        p.add_argument("--batch_size", type=int, default=16)
+        p.add_argument("--no_augment", action="store_true")
+        return parse_with_recipe(p, list(argv), recipes)
+
+    assert (parse().batch_size, parse().no_augment) == (16, False)
+    assert (parse("--recipe", "original").batch_size, parse("--recipe", "original").no_augment) == (128, True)
+    assert parse("--batch_size", "8", "--recipe", "original").batch_size == 8
+    with pytest.raises(SystemExit):
+        parse("--recipe", "nonsense")

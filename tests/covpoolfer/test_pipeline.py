@@ -91,7 +91,7 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(sfew, tmp
     assert not (tmp_path / "m").exists() or not list((tmp_path / "m").iterdir())
 
 
-def test_frozen_centers_flag_keeps_original_bug(sfew, tmp_path):
+def test_frozen_centers_keep_the_centres_at_zero(sfew, tmp_path):
     train.main(["--data_dir", str(sfew), "--models_base_dir", str(tmp_path), "--logs_base_dir",
                 str(tmp_path / "l"), "--max_nrof_epochs", "1", "--frozen_centers", *ARGS])
     (run,) = [d for d in tmp_path.iterdir() if d.name != "l"]

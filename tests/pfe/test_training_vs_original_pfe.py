@@ -44,4 +44,5 @@ def test_steps_move_the_head_as_the_original_trainer_across_the_learning_rate_dr
     ours = {base_name(v.path): v.numpy() for v in base.weights}
     ours.update({head_name(v.path): v.numpy() for v in head.weights})
     start = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(ckpt)))
-    assert assert_same_moves(start.get_tensor, final, ours) == len(base.weights) + len(head.weights)
+    compared = assert_same_moves(start.get_tensor, final, ours, label=f"PFE head, {STEPS} steps")
+    assert compared == len(base.weights) + len(head.weights)

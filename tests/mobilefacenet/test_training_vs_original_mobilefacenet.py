@@ -61,5 +61,6 @@ def test_steps_of_sirius_recipe_move_every_variable_as_the_original_trainer(tmp_
     start = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(ckpt)))
     first = dict(np.load(tmp_path / "orig" / "first.npz"))
     ours = _ours(run_dir / "ckpt-1")
-    assert assert_same_moves(start.get_tensor, first, ours) == len(ours)
-    assert assert_same_moves(start.get_tensor, final, _ours(run_dir / "ckpt-3"), spread=spread) == len(ours)
+    assert assert_same_moves(start.get_tensor, first, ours, label="MobileFaceNet, first step") == len(ours)
+    assert assert_same_moves(start.get_tensor, final, _ours(run_dir / "ckpt-3"), spread=spread,
+                             label=f"MobileFaceNet, {EPOCHS} steps") == len(ours)
