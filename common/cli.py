@@ -243,7 +243,10 @@ def parser(prog: str, description: str | None) -> argparse.ArgumentParser:
 def add_recipe(p: argparse.ArgumentParser, recipes: dict[str, dict], default: str, help: str) -> None:
     """--recipe NAME: a named set of flag values (a trainer's original settings); the help lists
     each recipe's values. ``parse_with_recipe`` makes them the defaults."""
-    listed = "; ".join(f"{name}: " + (", ".join(f"--{k} {v}" for k, v in values.items()) or "the defaults shown")
+    def flag(key, value):
+        return f"--{key}" if value is True else f"--{key} {Path(value).name if isinstance(value, str) else value}"
+
+    listed = "; ".join(f"{name}: " + (", ".join(flag(k, v) for k, v in values.items()) or "the defaults shown")
                        for name, values in recipes.items())
     p.add_argument("--recipe", choices=list(recipes), default=default, help=f"{help} ({listed})")
 
