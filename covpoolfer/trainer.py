@@ -20,6 +20,7 @@ from common.tf.optimizers import TF1Momentum
 from common.tf.training import lr_for_epoch, read_lr_schedule
 from covpoolfer.data import eval_batches, list_dataset, load_images, train_dataset
 from covpoolfer.models.covpoolnet import build_model, decayed_kernels, load_pretrained
+from covpoolfer.train import CENTER_UPDATES
 
 log = logging.getLogger("covpoolfer.train")
 
@@ -40,9 +41,6 @@ def make_optimizer(name: str, lr: float = 0.001, adam_epsilon: float = 0.1):
 def predict(model, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
     outs = [model(b, training=False) for b in eval_batches(images, batch_size)]
     return {k: np.concatenate([o[k].numpy() for o in outs]) for k in outs[0]}
-
-
-CENTER_UPDATES = ("alfa", "optimizer", "frozen")
 
 
 def make_train_step(model, optimizer, centers, weight_decay: float, center_loss_factor: float,
