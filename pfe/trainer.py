@@ -30,12 +30,8 @@ log = logging.getLogger("pfe.train")
 
 def _fit(step, ds, ckpt, manager, run_dir, strategy, args, lr, lr_at, what: str, tags=None) -> dict:
     """Steps from the restored step counter to --num_steps; a checkpoint every --epoch_size steps.
-    ``step(x, y)`` returns the loss or {name: loss term} with "loss" among them."""
-    def named(x, y):
-        out = step(x, y)
-        return out if isinstance(out, dict) else {"loss": out}
-
-    return {"run_dir": run_dir, **fit(named, iter(distribute_dataset(strategy, ds)), manager=manager,
+    ``step(x, y)`` returns {name: loss term} with "loss" among them."""
+    return {"run_dir": run_dir, **fit(step, iter(distribute_dataset(strategy, ds)), manager=manager,
         counter=ckpt.step, unit=1, total_steps=args.num_steps, epoch_size=args.epoch_size, lr=lr, lr_at=lr_at,
         log_dir=str(args.logs_dir).rstrip("/") + f"/{run_dir.name if run_dir else 'worker'}", strategy=strategy,
         title=lambda done: f"{what} step {done}/{args.num_steps}", tags=tags)}
@@ -51,7 +47,7 @@ def _checkpoint(base, head, optimizer, strategy) -> tf.train.Checkpoint:
 
 
 def make_base_step(base, head, optimizer, weight_decay: float, strategy=None):
-    """One compiled step (x, y) -> loss of the base: AM-Softmax on mu plus weight decay."""
+    """One compiled step (x, y) -> {loss} of the base: AM-Softmax on mu plus weight decay."""
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     kernels = [w for w in base.trainable_weights if "kernel" in w.name]
@@ -67,7 +63,7 @@ def make_base_step(base, head, optimizer, weight_decay: float, strategy=None):
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
-    return tf.function(lambda x, y: sum_over_replicas(strategy, strategy.run(replica_step, (x, y))))
+    return tf.function(lambda x, y: {"loss": sum_over_replicas(strategy, strategy.run(replica_step, (x, y)))})
 
 
 def train_base(args) -> dict:
