@@ -29,15 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import (
-    StageError,
-    output_dir,
-    parser,
-    positive_int,
-    progress,
-    write_bytes_atomic,
-    write_text_atomic,
-)
+from common.cli import StageError, output_dir, parser, positive_int, progress
+from common.files import write_bytes_atomic, write_text_atomic
 from common.images import encode_image, load_rgb
 
 _SPHEREFACE = [[30.2946, 51.6963], [65.5318, 51.5014], [48.0252, 71.7366], [33.5493, 92.3655], [62.7299, 92.2041]]

@@ -16,26 +16,12 @@ returning a Backend, and add its suffix to ``LOADERS``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from common.cli import StageError
-from common.modelspec import ModelSpec, TensorSpec, read_sidecar, read_spec
-
-
-@dataclass
-class Backend:
-    """A loaded model: ordered input/output specs and a forward function on numpy arrays."""
-    name: str
-    spec: ModelSpec
-    forward: Callable[[list[np.ndarray]], list[np.ndarray]]
-
-    def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return self.forward(inputs)
-
+from common.modelspec import Backend, ModelSpec, TensorSpec, read_sidecar, read_spec
 
 _ORT_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
               "tensor(int32)": "int32", "tensor(int64)": "int64", "tensor(uint8)": "uint8",

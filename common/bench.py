@@ -6,7 +6,6 @@ here. A row is a dict; `scripts/bench.py` gathers the rows of every model into o
 
 from __future__ import annotations
 
-import json
 import platform
 import re
 import resource
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import output_file
+from common.files import write_json_atomic
 
 
 def reset_peak_rss() -> bool:
@@ -126,38 +125,7 @@ def machine() -> str:
 
 
 def write_json(path: str | Path, payload: dict) -> None:
-    from common.cli import write_text_atomic
-
-    write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
-
-
-def stage_main(prog: str, doc: str, rows, argv=None, precision=None) -> dict:
-    """The `<model> bench [--quick] [--json FILE] [--precision DEMO_DIR]` stage around a model's
-    `rows(quick) -> dict` and `precision(demo_dir, work) -> list of rows` (common.precision)."""
-    import tempfile
-
-    from common.cli import parser
-
-    p = parser(prog, doc.strip().splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer repeats; the batch sizes stay the original's")
-    p.add_argument("--json", type=output_file, help="also write the rows (and the framework's matmul rate) to this file")
-    p.add_argument("--precision", default=None, metavar="DEMO_DIR",
-                   help="instead: fp32, fp16 and int8 of the model `make demo` trained in DEMO_DIR, speed and accuracy")
-    a = p.parse_args(argv)
-    if a.precision:
-        from common.precision import render
-
-        with tempfile.TemporaryDirectory(prefix="precision_") as work:
-            result = {"precision_rows": precision(Path(a.precision), Path(work))}
-        print(render(result["precision_rows"]))
-        if a.json:
-            write_json(a.json, result)
-        return result
-    result = rows(a.quick)
-    print(f"{result['framework']} float32 matmul on {result['device']}: {result['matmul_gflops']:.1f} GFLOP/s")
-    if a.json:
-        write_json(a.json, result)
-    return result
+    write_json_atomic(path, payload)
 
 
 def onnx_flops(path: str | Path) -> float:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, atomic_path, write_text_atomic
+from common.cli import StageError
+from common.files import atomic_path, write_text_atomic
 
 
 class BinSizeError(StageError):

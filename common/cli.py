@@ -18,9 +18,7 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -200,36 +198,6 @@ def add_overwrite(p: argparse.ArgumentParser, what: str) -> None:
                         f"non-empty output folder is refused, so old and new files never mix)")
 
 
-@contextmanager
-def staged_dir(target: str | os.PathLike, overwrite: bool, owned: Sequence[str] = ("*",)):
-    """Yield an empty temporary folder beside ``target``; on success move its files into ``target``.
-
-    Nothing is half-written: a failure removes the temporary folder and leaves ``target`` as it
-    was. Files of an earlier run in ``target`` that match ``owned`` (glob patterns) are refused
-    unless ``overwrite``, which removes them first, so old and new outputs never mix."""
-    import shutil
-
-    target = Path(target)
-    old = sorted({p for pattern in owned for p in target.glob(pattern) if p.is_file()}) if target.is_dir() else []
-    if old and not overwrite:
-        raise StageError(f"{target}: expected an empty output folder, found {len(old)} file(s) of an earlier "
-                         f"run (e.g. {old[0].name}); pass --overwrite to replace them")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    try:
-        yield tmp
-        for p in old:
-            p.unlink()
-        target.mkdir(exist_ok=True)
-        for p in sorted(tmp.rglob("*")):
-            if p.is_file():
-                dest = target / p.relative_to(tmp)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(p, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def parser(prog: str, description: str | None) -> argparse.ArgumentParser:
     """An ArgumentParser with the project's conventions (defaults shown, no abbreviations)."""
     return argparse.ArgumentParser(
@@ -278,57 +246,20 @@ def progress(iterable: Iterable | None = None, **kwargs):
     return tqdm(iterable, **kwargs)
 
 
-@contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix,
-                               dir=target.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; outputs get the usual permissions
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def add_checkpoint_args(p: argparse.ArgumentParser, model: str) -> None:
+    """--ckpt_path (whatever the model table says the model's restore accepts) and --use_ema."""
+    from common.models import MODELS
+
+    p.add_argument("--ckpt_path", required=True, help=f"the checkpoint: {MODELS[model].checkpoints}")
+    p.add_argument("--use_ema", action="store_true",
+                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="")
-
-
-def write_beside_checkpoint(prefix: str, name: str, payload: dict, what: str) -> Path | None:
-    """``payload`` as JSON file ``name`` in the checkpoint's folder, for a later stage to read (a
-    threshold a scorer found); a folder that cannot be written, such as a release on read-only
-    storage, is one warning line."""
-    import json
-
-    path = Path(prefix).parent / name
-    try:
-        write_text_atomic(path, json.dumps(payload, indent=2) + "\n")
-    except OSError as err:
-        print(f"warning: {path}: {what} not stored ({err.strerror})", file=sys.stderr)
-        return None
-    return path
-
-
-def read_beside_checkpoint(prefix: str, name: str) -> tuple[dict | None, Path]:
-    """What ``write_beside_checkpoint`` stored for this checkpoint (None when nothing), and where."""
-    import json
-
-    path = Path(prefix).parent / name
-    return (json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None), path
+def add_freeze_args(p: argparse.ArgumentParser, output_path: str, output_name: str, batch_size: int) -> None:
+    """The output flags of every ckpt2pb, with the original's defaults."""
+    p.add_argument("--output_path", type=output_dir, default=output_path, help="output folder")
+    p.add_argument("--output_name", default=output_name)
+    p.add_argument("--batch_size", type=positive_int, default=batch_size, help="fixed batch of the frozen graph")
 
 
 def add_convert_args(p: argparse.ArgumentParser, checkpoint: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import atomic_path
+from common.files import atomic_path
 
 
 def cached(cache: str | Path, checkpoint: str, keys: list[str],

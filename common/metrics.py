@@ -9,10 +9,8 @@ Two published LFW 10-fold protocols are kept apart because their numbers differ 
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from sklearn import metrics as skm
@@ -82,28 +80,6 @@ def format_confusion(confusion_matrix: np.ndarray, class_names: list[str]) -> st
         acc_text = "   n/a" if np.isnan(acc) else f"{acc:6.3f}"
         lines.append(f"{name:>{width}} " + " ".join(f"{int(v):>{width}}" for v in row) + f" {acc_text}")
     return "\n".join(lines)
-
-
-def plot_confusion(confusion_matrix: np.ndarray, class_names: list[str], path: str | os.PathLike,
-                   title: str = "confusion matrix") -> Path:
-    """The counts drawn by scikit-learn's ConfusionMatrixDisplay into one PNG, written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    from common.cli import atomic_path
-
-    fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(class_names), 0.6 + 0.8 * len(class_names)), dpi=120)
-    ConfusionMatrixDisplay(np.asarray(confusion_matrix), display_labels=class_names).plot(
-        ax=ax, cmap="Blues", colorbar=False, xticks_rotation=45)
-    ax.set_title(title)
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return Path(path)
 
 
 # ---------------------------------------------------------------------------- verification
@@ -239,97 +215,3 @@ def roc(scores, issame) -> RocResult:
     """ROC of similarity scores (higher = same) with scikit-learn."""
     fpr, tpr, _ = skm.roc_curve(np.asarray(issame, bool), np.asarray(scores, np.float64))
     return RocResult(fpr, tpr, float(skm.auc(fpr, tpr)))
-
-
-def plot_rocs(curves: dict[str, RocResult], path: str | os.PathLike, title: str = "ROC") -> Path:
-    """Draw several ROC curves (log-FAR axis) into one PNG, written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from common.cli import atomic_path
-
-    fig, ax = plt.subplots(figsize=(5, 4.5), dpi=120)
-    for name, r in curves.items():
-        ok = r.fpr > 0
-        ax.plot(r.fpr[ok], r.tpr[ok], label=f"{name} (AUC {r.auc:.4f})")
-    ax.set_xscale("log")
-    ax.set_xlabel("false accept rate")
-    ax.set_ylabel("true accept rate")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return Path(path)
-
-
-# ---------------------------------------------------------------------------- LFW pairs file
-
-
-@dataclass
-class PairsFile:
-    """``lfw_pairs.txt``: pairs of (name, index) with labels and official fold numbers."""
-    pairs: list[tuple[str, int, str, int]]
-    issame: np.ndarray
-    folds: np.ndarray
-
-    def image_paths(self, root: str | os.PathLike, ext: str = ".jpg") -> list[tuple[Path, Path]]:
-        root = Path(root)
-        return [(root / n1 / f"{n1}_{i1:04d}{ext}", root / n2 / f"{n2}_{i2:04d}{ext}")
-                for n1, i1, n2, i2 in self.pairs]
-
-
-def read_pairs(path: str | os.PathLike) -> PairsFile:
-    """Parse ``lfw_pairs.txt``: header ``10<TAB>N``, then per fold N genuine + N impostor lines."""
-    p = Path(path)
-    if not p.is_file():
-        raise StageError(f"{p}: expected an LFW pairs file, found nothing")
-    lines = [ln.split() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    if not lines or len(lines[0]) != 2 or not all(v.isdigit() for v in lines[0]):
-        raise StageError(f"{p}: expected a header '<folds>\\t<pairs per class>', found "
-                         f"{' '.join(lines[0]) if lines else 'an empty file'}")
-    nfolds, per = int(lines[0][0]), int(lines[0][1])
-    body = lines[1:]
-    if len(body) != nfolds * 2 * per:
-        raise StageError(f"{p}: expected {nfolds * 2 * per} pair lines ({nfolds} folds x 2 x {per}), "
-                         f"found {len(body)}")
-    pairs, same = [], []
-    for lineno, f in enumerate(body, start=2):
-        try:
-            if len(f) == 3:
-                pairs.append((f[0], int(f[1]), f[0], int(f[2])))
-                same.append(True)
-            elif len(f) == 4:
-                pairs.append((f[0], int(f[1]), f[2], int(f[3])))
-                same.append(False)
-            else:
-                raise ValueError
-        except ValueError:
-            raise StageError(f"{p}:{lineno}: expected 'name i j' or 'name1 i name2 j', "
-                             f"found '{' '.join(f)}'") from None
-    expected = np.tile(np.repeat([True, False], per), nfolds)  # per fold: N genuine, then N impostor
-    wrong = np.flatnonzero(np.array(same) != expected)
-    if wrong.size:
-        k = int(wrong[0])
-        raise StageError(f"{p}:{k + 2}: expected a {'genuine' if expected[k] else 'impostor'} pair (each fold is "
-                         f"{per} genuine then {per} impostor lines), found '{' '.join(body[k])}'")
-    folds = np.repeat(np.arange(nfolds), 2 * per)
-    return PairsFile(pairs, np.array(same), folds)
-
-
-def write_pairs(path: str | os.PathLike, pairs: list[tuple[str, int, str, int]],
-                issame, nfolds: int) -> Path:
-    """Write pairs in the official layout (genuine block then impostor block per fold)."""
-    from common.cli import write_text_atomic
-
-    issame = list(issame)
-    per = len(pairs) // (2 * nfolds)
-    lines = [f"{nfolds}\t{per}"]
-    for (n1, i1, n2, i2), same in zip(pairs, issame, strict=True):
-        lines.append(f"{n1}\t{i1}\t{i2}" if same else f"{n1}\t{i1}\t{n2}\t{i2}")
-    write_text_atomic(path, "\n".join(lines) + "\n")
-    return Path(path)

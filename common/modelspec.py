@@ -1,4 +1,5 @@
-"""The sidecar ``<model>.json``: ordered inputs and outputs (name, shape, dtype) of a model.
+"""The sidecar ``<model>.json``: ordered inputs and outputs (name, shape, dtype) of a model, and
+a loaded model (``Backend``) that runs on them.
 
 ``ckpt2pb`` writes it beside the frozen graph; ``msame`` and ``atc`` read it, so the portable
 runner knows input sizes and the output dtypes the om would have (e.g. float16, int32).
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, write_text_atomic
+from common.cli import StageError
+from common.files import write_text_atomic
 
 
 @dataclass
@@ -83,3 +86,14 @@ def read_sidecar(model: str | os.PathLike) -> ModelSpec | None:
         if path.is_file():
             return read_spec(path)
     return None
+
+
+@dataclass
+class Backend:
+    """A loaded model: ordered input/output specs and a forward function on numpy arrays."""
+    name: str
+    spec: ModelSpec
+    forward: Callable[[list[np.ndarray]], list[np.ndarray]]
+
+    def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return self.forward(inputs)

@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from common.backends import Backend, load_backend
+from common.backends import load_backend
 from common.cli import StageError, output_dir, parser
 from common.cpu_tuning import use_onednn_in_tensorflow
-from common.modelspec import ModelSpec, TensorSpec
+from common.files import write_bytes_atomic
+from common.modelspec import Backend, ModelSpec, TensorSpec
 
 # ---------------------------------------------------------------------------- output formats
 
@@ -69,9 +70,7 @@ def format_txt(array: np.ndarray) -> bytes:
 def write_output(path: Path, array: np.ndarray, txt: bool) -> None:
     """Write one output file (atomically) in msame's TXT or BIN format."""
     data = format_txt(array) if txt else np.ascontiguousarray(array).tobytes()
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_bytes_atomic(path, data)
 
 
 # ---------------------------------------------------------------------------- running

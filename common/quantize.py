@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, atomic_path, first_line
+from common.cli import StageError, first_line
+from common.files import atomic_path
 from common.modelspec import ModelSpec, read_sidecar, write_sidecar
 
 FP16_MODES = ("allow_fp32_to_fp16", "force_fp16")

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, atomic_path
+from common.cli import StageError
+from common.files import atomic_path
 
 MAGIC = 0xCED7230A
 _HEADER = struct.Struct("<IfQQ")

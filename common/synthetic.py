@@ -1,40 +1,31 @@
 """Embedded demo datasets, written in the real datasets' layouts from procedural faces.
 
-    python -m common.synthetic sfew --out data/SFEW_100          # SFEW_100/{Train,val}/<Expression>/*.png
-    python -m common.synthetic casia --out data/casia             # <identity>/*.jpg, 112x96
-    python -m common.synthetic lfw --out data/lfw                 # lfw_mtcnncaffe_aligned/ + lfw_pairs.txt
-    python -m common.synthetic ms1m --out data/ms1m               # train.rec/.idx + train.tfrecords
-    python -m common.synthetic lfw_bin --out data/lfw.bin         # insightface verification pickle
-    python -m common.synthetic casme2 --out data/casme2           # classification2/{train,valid,test}/<class>/
-    python -m common.synthetic rafdb --out data/RAF-DB            # basic/EmoLabel + basic/Image/aligned
-    python -m common.synthetic fer2013 --out data/fer2013         # fer2013.csv (48x48 grey)
-    python -m common.synthetic sfew_raw --out data/SFEW_2         # Train/ Val/ as distributed
-    python -m common.synthetic ijba --out data/IJB-A              # IJB-A_11_sets/split*/ + images/
-    python -m common.synthetic ijbc --out data/IJBC               # meta/ijbc_*.txt + loose_crop/
-    python -m common.synthetic casme2_raw --out data              # CASME2/Cropped/ + coding .xlsx
-    python -m common.synthetic samm --out data                    # SAMM/ + its FACS coding .xlsx
-    python -m common.synthetic preview --out grid.png             # a sample grid per class / identity
+    python -m common.synthetic LAYOUT --out DIR [--seed N] [the layout's flags]
+    python -m common.synthetic --help              # the layouts (LAYOUTS below: writer, help, flags)
 
 Same seed, same bytes. Every number measured on these data is synthetic.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import pickle
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from common import facegen, recordio, tfrecord
-from common.cli import StageError, parser, positive_int, progress, staged_dir, write_bytes_atomic
+from common.cli import StageError, parser, positive_int, progress
+from common.files import staged_dir, write_bytes_atomic
 from common.images import encode_image
-from common.metrics import write_pairs
+from common.lfw_pairs import write_pairs
+from common.models import CASME2_CLASSES, SFEW_CLASSES
 
-SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]
-CASME2_CLASSES = ["disgust", "others", "sadness", "happiness", "surprise", "repression", "fear"]
 _CASME2_TEMPLATE = {"sadness": "sad", "happiness": "happy"}
 _LAYOUT_CODES = {"sfew": 1, "casia": 2, "lfw": 3, "ms1m": 4, "lfw_bin": 5, "casme2": 6, "rafdb": 7,
                  "fer2013": 8, "sfew_raw": 9, "ijba": 10, "ijbc": 11, "casme2_raw": 12, "samm": 13, "ijbb": 14}
@@ -504,115 +495,103 @@ DATA_FILES = [f"**/*{suffix}" for suffix in (".png", ".jpg", ".txt", ".rec", ".i
                                                    ".json", ".bin", ".csv", ".xlsx")] + ["**/property"]
 
 
+@dataclass(frozen=True)
+class Layout:
+    """One synthetic dataset layout: its writer, what it is, and its own flags (name -> type,
+    default, help); the writer takes ``out``, ``seed`` and those flags as keywords."""
+    writer: Callable[..., Path]
+    help: str
+    flags: dict[str, tuple] = field(default_factory=dict)
+    single_file: bool = False  # one file, written atomically, instead of a folder
+
+
+def _fer2013(out, train_per_class, test_per_class, amplitude, seed):
+    return make_fer2013(out, train_per_class, test_per_class, test_per_class, seed=seed, amplitude=amplitude)
+
+
+_AMPLITUDE = (float, 1.0, "expression strength (1 = the templates)")
+_NUISANCE = (float, 1.0, "pose/light/noise/blur strength")
+
+
+def _ijb_name(text: str) -> str:
+    if text not in ("ijbc", "ijbb"):
+        raise argparse.ArgumentTypeError(f"expected ijbc or ijbb, found '{text}'")
+    return text
+
+
+def _micro(subjects: int) -> dict[str, tuple]:
+    return {"subjects": (positive_int, subjects, ""), "clips_per_subject": (positive_int, 5, ""),
+            "frames_per_clip": (positive_int, 7, ""), "amplitude": (float, 0.8, "expression strength at the apex")}
+
+
+LAYOUTS: dict[str, Layout] = {
+    "sfew": Layout(make_sfew, "SFEW_100 expression folders (7 classes, 100x100 PNG)", {
+        "train_per_class": (positive_int, 40, ""), "val_per_class": (positive_int, 12, ""),
+        "size": (positive_int, 100, ""), "identities": (positive_int, 60, ""), "nuisance": _NUISANCE,
+        "amplitude": _AMPLITUDE}),
+    "casia": Layout(make_casia, "CASIA-WebFace style identity folders (112x96 JPEG)", {
+        "identities": (positive_int, 20, ""), "images_per_identity": (positive_int, 12, "")}),
+    "lfw": Layout(make_lfw, "aligned LFW folders + lfw_pairs.txt (10 folds)", {
+        "identities": (positive_int, 60, ""), "pairs_per_fold": (positive_int, 10, "genuine (= impostor) pairs per fold"),
+        "folds": (positive_int, 10, "")}),
+    "ms1m": Layout(make_ms1m, "MS1M RecordIO (.rec/.idx) and TFRecord, 112x112", {
+        "identities": (positive_int, 30, ""), "images_per_identity": (positive_int, 10, "")}),
+    "lfw_bin": Layout(make_lfw_bin, "insightface verification lfw.bin (112x112)", {
+        "identities": (positive_int, 60, ""), "pairs_per_fold": (positive_int, 10, ""),
+        "folds": (positive_int, 10, "")}, single_file=True),
+    "casme2": Layout(make_casme2, "CASME II classification2/{train,valid,test}/<class>/", {
+        "subjects": (positive_int, 8, ""), "clips_per_subject": (positive_int, 7, ""),
+        "frames_per_clip": (positive_int, 6, ""),
+        "amplitude": (float, 0.45, "expression strength (1 = a full expression)"),
+        "nuisance": (float, 0.4, "pose/light/background/noise strength per clip")}),
+    "rafdb": Layout(make_rafdb, "RAF-DB basic: EmoLabel/list_patition_label.txt + Image/aligned/ (100x100)", {
+        "train_per_class": (positive_int, 20, ""), "test_per_class": (positive_int, 6, ""),
+        "identities": (positive_int, 60, "people (2/3 train, 1/3 test)"), "amplitude": _AMPLITUDE,
+        "nuisance": _NUISANCE}),
+    "fer2013": Layout(_fer2013, "fer2013.csv (emotion, 48x48 grey pixels, Usage)", {
+        "train_per_class": (positive_int, 20, ""),
+        "test_per_class": (positive_int, 6, "per class in PublicTest and in PrivateTest"), "amplitude": _AMPLITUDE}),
+    "sfew_raw": Layout(make_sfew_raw, "SFEW 2.0 as distributed: Train/ Val/ expression folders, mixed spellings "
+                                      "and formats", {
+        "train_per_class": (positive_int, 12, ""), "val_per_class": (positive_int, 4, ""), "amplitude": _AMPLITUDE}),
+    "ijba": Layout(make_ijba, "IJB-A 1:1 protocol files (10 splits) and photos with face boxes", {
+        "subjects": (positive_int, 30, ""), "images_per_subject": (positive_int, 5, "")}),
+    "ijbc": Layout(make_ijbc, "IJB-B/C 1:1 in insightface's files: templates, pairs, five points, loose crops", {
+        "subjects": (positive_int, 30, ""), "images_per_subject": (positive_int, 4, ""),
+        "name": (_ijb_name, "ijbc", "file-name prefix: ijbc or ijbb")}),
+    "casme2_raw": Layout(make_casme2_raw, "CASME II Cropped/ frames and its coding sheet (.xlsx)", _micro(6)),
+    "samm": Layout(make_samm, "SAMM frames and its FACS coding sheet (.xlsx)", _micro(4)),
+    "preview": Layout(make_preview, "a PNG grid of samples per class and identity", single_file=True),
+}
+
+
 def build_parser():
     p = parser("python -m common.synthetic", "Write embedded demo datasets in the real layouts.")
     sub = p.add_subparsers(dest="layout", required=True, metavar="LAYOUT")
-
-    def add(name, help_):
-        s = sub.add_parser(name, help=help_, formatter_class=p.formatter_class)
-        s.add_argument("--out", required=True, help="output folder (file for lfw_bin/preview)")
+    for name, layout in LAYOUTS.items():
+        s = sub.add_parser(name, help=layout.help, formatter_class=p.formatter_class)
+        s.add_argument("--out", required=True, help="output " + ("file" if layout.single_file else "folder"))
         s.add_argument("--seed", type=int, default=0)
         s.add_argument("--overwrite", action="store_true",
                        help="replace the data of an earlier run in --out (without it a non-empty --out is refused)")
-        return s
-
-    s = add("sfew", "SFEW_100 expression folders (7 classes, 100x100 PNG)")
-    s.add_argument("--train_per_class", type=positive_int, default=40)
-    s.add_argument("--val_per_class", type=positive_int, default=12)
-    s.add_argument("--size", type=positive_int, default=100)
-    s.add_argument("--identities", type=positive_int, default=60)
-    s.add_argument("--nuisance", type=float, default=1.0, help="pose/light/noise/blur strength")
-    s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
-    s = add("casia", "CASIA-WebFace style identity folders (112x96 JPEG)")
-    s.add_argument("--identities", type=positive_int, default=20)
-    s.add_argument("--images_per_identity", type=positive_int, default=12)
-    s = add("lfw", "aligned LFW folders + lfw_pairs.txt (10 folds)")
-    s.add_argument("--identities", type=positive_int, default=60)
-    s.add_argument("--pairs_per_fold", type=positive_int, default=10, help="genuine (= impostor) pairs per fold")
-    s.add_argument("--folds", type=positive_int, default=10)
-    s = add("ms1m", "MS1M RecordIO (.rec/.idx) and TFRecord, 112x112")
-    s.add_argument("--identities", type=positive_int, default=30)
-    s.add_argument("--images_per_identity", type=positive_int, default=10)
-    s = add("lfw_bin", "insightface verification lfw.bin (112x112)")
-    s.add_argument("--identities", type=positive_int, default=60)
-    s.add_argument("--pairs_per_fold", type=positive_int, default=10)
-    s.add_argument("--folds", type=positive_int, default=10)
-    s = add("casme2", "CASME II classification2/{train,valid,test}/<class>/")
-    s.add_argument("--subjects", type=positive_int, default=8)
-    s.add_argument("--clips_per_subject", type=positive_int, default=7)
-    s.add_argument("--frames_per_clip", type=positive_int, default=6)
-    s.add_argument("--amplitude", type=float, default=0.45, help="expression strength (1 = a full expression)")
-    s.add_argument("--nuisance", type=float, default=0.4, help="pose/light/background/noise strength per clip")
-    s = add("rafdb", "RAF-DB basic: EmoLabel/list_patition_label.txt + Image/aligned/ (100x100)")
-    s.add_argument("--train_per_class", type=positive_int, default=20)
-    s.add_argument("--test_per_class", type=positive_int, default=6)
-    s.add_argument("--identities", type=positive_int, default=60, help="people (2/3 train, 1/3 test)")
-    s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
-    s.add_argument("--nuisance", type=float, default=1.0, help="pose/light/noise/blur strength")
-    s = add("fer2013", "fer2013.csv (emotion, 48x48 grey pixels, Usage)")
-    s.add_argument("--train_per_class", type=positive_int, default=20)
-    s.add_argument("--test_per_class", type=positive_int, default=6, help="per class in PublicTest and in PrivateTest")
-    s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
-    s = add("sfew_raw", "SFEW 2.0 as distributed: Train/ Val/ expression folders, mixed spellings and formats")
-    s.add_argument("--train_per_class", type=positive_int, default=12)
-    s.add_argument("--val_per_class", type=positive_int, default=4)
-    s.add_argument("--amplitude", type=float, default=1.0, help="expression strength (1 = the templates)")
-    s = add("ijba", "IJB-A 1:1 protocol files (10 splits) and photos with face boxes")
-    s.add_argument("--subjects", type=positive_int, default=30)
-    s.add_argument("--images_per_subject", type=positive_int, default=5)
-    s = add("ijbc", "IJB-B/C 1:1 in insightface's files: templates, pairs, five points, loose crops")
-    s.add_argument("--subjects", type=positive_int, default=30)
-    s.add_argument("--images_per_subject", type=positive_int, default=4)
-    s.add_argument("--name", default="ijbc", choices=["ijbc", "ijbb"], help="file-name prefix")
-    for name, what, subjects in (("casme2_raw", "CASME II Cropped/ frames and its coding sheet (.xlsx)", 6),
-                                 ("samm", "SAMM frames and its FACS coding sheet (.xlsx)", 4)):
-        s = add(name, what)
-        s.add_argument("--subjects", type=positive_int, default=subjects)
-        s.add_argument("--clips_per_subject", type=positive_int, default=5)
-        s.add_argument("--frames_per_clip", type=positive_int, default=7)
-        s.add_argument("--amplitude", type=float, default=0.8, help="expression strength at the apex")
-    add("preview", "a PNG grid of samples per class and identity")
+        for flag, (kind, default, help_) in layout.flags.items():
+            s.add_argument(f"--{flag}", type=kind, default=default, help=help_ or None)
     return p
 
 
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
-    if a.layout in ("lfw_bin", "preview"):  # one file, written atomically
+    layout = LAYOUTS[a.layout]
+    flags = {flag: getattr(a, flag) for flag in layout.flags}
+    if layout.single_file:  # written atomically by the writer
         if Path(a.out).is_dir():
             raise StageError(f"{a.out}: expected a file to write, found a folder")
-        path = make_lfw_bin(a.out, a.pairs_per_fold, a.folds, a.identities, seed=a.seed) if a.layout == "lfw_bin" \
-            else make_preview(a.out, a.seed)
+        path = layout.writer(a.out, seed=a.seed, **flags)
     else:
         if Path(a.out).is_file():
             raise StageError(f"{a.out}: expected a folder to write into, found a file")
         with staged_dir(a.out, a.overwrite, DATA_FILES) as tmp:
-            if a.layout == "sfew":
-                made = make_sfew(tmp, a.train_per_class, a.val_per_class, a.size, a.seed, a.identities, a.nuisance,
-                                 a.amplitude)
-            elif a.layout == "casia":
-                made = make_casia(tmp, a.identities, a.images_per_identity, seed=a.seed)
-            elif a.layout == "lfw":
-                made = make_lfw(tmp, a.identities, a.pairs_per_fold, a.folds, seed=a.seed)
-            elif a.layout == "ms1m":
-                made = make_ms1m(tmp, a.identities, a.images_per_identity, seed=a.seed)
-            elif a.layout == "rafdb":
-                made = make_rafdb(tmp, a.train_per_class, a.test_per_class, a.identities, a.seed, a.amplitude,
-                                  a.nuisance)
-            elif a.layout == "fer2013":
-                made = make_fer2013(tmp, a.train_per_class, a.test_per_class, a.test_per_class, seed=a.seed,
-                                    amplitude=a.amplitude)
-            elif a.layout == "sfew_raw":
-                made = make_sfew_raw(tmp, a.train_per_class, a.val_per_class, seed=a.seed, amplitude=a.amplitude)
-            elif a.layout == "ijba":
-                made = make_ijba(tmp, a.subjects, a.images_per_subject, seed=a.seed)
-            elif a.layout == "ijbc":
-                made = make_ijbc(tmp, a.subjects, a.images_per_subject, name=a.name, seed=a.seed)
-            elif a.layout in ("casme2_raw", "samm"):
-                maker = make_casme2_raw if a.layout == "casme2_raw" else make_samm
-                made = maker(tmp, a.subjects, a.clips_per_subject, a.frames_per_clip, a.amplitude, a.seed)
-            else:
-                made = make_casme2(tmp, a.subjects, a.clips_per_subject, a.frames_per_clip, amplitude=a.amplitude,
-                                   seed=a.seed, nuisance=a.nuisance)
+            made = layout.writer(tmp, seed=a.seed, **flags)
         path = Path(a.out) / Path(made).relative_to(tmp)
     print(f"wrote {a.layout} to {path} (synthetic data, seed {a.seed})")
     return {"layout": a.layout, "path": path}

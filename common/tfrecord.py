@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import struct
 
-from common.cli import StageError, atomic_path
+from common.cli import StageError
+from common.files import atomic_path
 
 
 def _crc_table():

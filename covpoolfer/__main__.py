@@ -3,25 +3,11 @@
 import sys
 
 from common.cli import dispatch
-
-STAGES = {
-    "prepare": "covpoolfer.prepare",
-    "convert_checkpoint": "covpoolfer.convert_checkpoint",
-    "train": "covpoolfer.train",
-    "ckpt2pb": "covpoolfer.ckpt2pb",
-    "pic2bin": "covpoolfer.pic2bin",
-    "atc": "covpoolfer.atc",
-    "msame": "covpoolfer.msame",
-    "getAcc": "covpoolfer.getAcc",
-    "classify": "covpoolfer.classify",
-    "predict": "covpoolfer.predict",
-    "demo": "covpoolfer.demo",
-    "bench": "covpoolfer.bench",
-}
+from common.models import MODELS
 
 
 def main(argv=None) -> int:
-    return dispatch("covpoolfer", STAGES, argv)
+    return dispatch("covpoolfer", MODELS["covpoolfer"].stages, argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import output_dir, parser, positive_int
+from common.cli import add_checkpoint_args, add_freeze_args, parser
 
 
 def serving(model, extra_outputs: bool = False):
@@ -29,14 +29,8 @@ def serving(model, extra_outputs: bool = False):
 
 def build_parser():
     p = parser("covpoolfer ckpt2pb", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True,
-                   help="run folder (latest checkpoint) or ckpt-N prefix, or an original TF1 checkpoint "
-                        "(its folder or model-<run>.ckpt-<step> prefix)")
-    p.add_argument("--use_ema", action="store_true",
-                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
-    p.add_argument("--output_path", type=output_dir, default="./", help="output folder")
-    p.add_argument("--output_name", default="CovPoolFER.pb")
-    p.add_argument("--batch_size", type=positive_int, default=128, help="fixed batch of the frozen graph")
+    add_checkpoint_args(p, "covpoolfer")
+    add_freeze_args(p, output_path="./", output_name="CovPoolFER.pb", batch_size=128)
     p.add_argument("--extra_outputs", action="store_true",
                    help="also expose `logits` [B,7] and `embeddings` [B,E] (L2-normalised prelogits)")
     return p
@@ -46,19 +40,14 @@ def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
 
     from common.modelspec import TensorSpec
-    from common.tf.freeze import freeze, write_frozen
-    from covpoolfer.models.covpoolnet import restore_model
+    from common.tf.freeze import freeze_checkpoint
+    from covpoolfer.models.checkpoints import restore_model
 
     model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
     size = config["image_size"]
-
     names = ["output", "logits", "embeddings"] if a.extra_outputs else ["output"]
-    graph_def, spec = freeze(serving(model, a.extra_outputs), [TensorSpec("inputImage", [a.batch_size, size, size, 3])], names)
-    path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) from {prefix}: "
-          f"inputImage {spec.inputs[0].shape} -> {', '.join(f'{t.name} {t.shape} {t.dtype}' for t in spec.outputs)}")
-    return {"path": path, "spec": spec, "checkpoint": prefix}
-
+    return freeze_checkpoint(serving(model, a.extra_outputs), [TensorSpec("inputImage", [a.batch_size, size, size, 3])],
+                             names, Path(a.output_path) / a.output_name, prefix)
 
 if __name__ == "__main__":
     from common.cli import run

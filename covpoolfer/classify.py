@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser, positive_int
+from common.cli import StageError, add_checkpoint_args, parser, positive_int
 
 
 def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int, use_ema: bool = False) -> dict:
@@ -32,9 +32,9 @@ def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int
             if f.attrs.get("checkpoint") == source and \
                     all(s in f and [p.decode() for p in f[s]["paths"][:]] == listed[s][0] for s in roots):
                 return {s: (f[s]["features"][:], f[s]["labels"][:], listed[s][0]) for s in roots}
-    from common.cli import atomic_path
+    from common.files import atomic_path
     from covpoolfer.data import load_images
-    from covpoolfer.models.covpoolnet import restore_model
+    from covpoolfer.models.checkpoints import restore_model
     from covpoolfer.trainer import predict
 
     model, config, _ = restore_model(ckpt_path, use_ema)
@@ -53,10 +53,7 @@ def extract(ckpt_path: str, roots: dict[str, Path], cache: Path, batch_size: int
 
 def main(argv=None) -> dict:
     p = parser("covpoolfer classify", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True,
-                   help="run folder or ckpt-N prefix, or an original TF1 checkpoint (folder or prefix)")
-    p.add_argument("--use_ema", action="store_true",
-                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
+    add_checkpoint_args(p, "covpoolfer")
     p.add_argument("--data_dir", required=True, help="SFEW_100-style folder with Train/ and val/")
     p.add_argument("--batch_size", type=positive_int, default=128)
     p.add_argument("--nrof_total", type=int, default=None,

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from common.cli import add_convert_args, parser
-from covpoolfer.models import SFEW_CLASSES
+from common.models import SFEW_CLASSES
 
 
 def main(argv=None) -> dict:
@@ -22,7 +22,7 @@ def main(argv=None) -> dict:
     a = p.parse_args(argv)
 
     from common.tf import tf1_import
-    from covpoolfer.models.original import load_original
+    from covpoolfer.models.checkpoints import load_original
 
     prefix = tf1_import.original_prefix(a.ckpt_path)
     model, config = load_original(prefix, a.use_ema)

@@ -11,13 +11,11 @@ results.json. All numbers are measured on synthetic faces, not on SFEW.
 from __future__ import annotations
 
 import platform
-import shlex
 import sys
-import time
 from pathlib import Path
 
 from common.cli import output_dir, parser, positive_int
-from common.demo import run_stage, write_results
+from common.demo import Session, write_results
 
 # The Ascend port's README: om on Ascend 310, argmax head, raw pixels.
 ORIGINAL = {"accuracy": 0.316, "ms_reported": 31.09}
@@ -47,12 +45,8 @@ def main(argv=None) -> dict:
     from common import synthetic
     from covpoolfer import atc, ckpt2pb, getAcc, msame, pic2bin, train
 
-    work = Path(a.workdir)
-    started = time.time()
-    commands: list[str] = []
-
-    def stage(title, module, args):
-        return run_stage(title, module, args, commands)
+    session = Session(a.workdir, "covpoolfer", argv)
+    work, stage = session.work, session.stage
 
     data = stage("synthetic SFEW_100", synthetic, [
         "sfew", "--out", str(work / "data" / "SFEW_100"), "--train_per_class", str(a.train_per_class),
@@ -87,13 +81,11 @@ def main(argv=None) -> dict:
         "val_images": int(len(score.truth)), "val_accuracy": score.accuracy,
         "chance": 1 / len(score.class_names), "batch": timing.batch, "ms_per_batch": ms_batch,
         "ms_per_image": ms_batch / timing.batch, "runtime": timing.runtime,
-        "train_seconds_per_step": trained.get("seconds_per_step"), "total_seconds": time.time() - started,
-        "train": {k: getattr(a, k) for k in ("train_per_class", "identities", "nuisance", "amplitude", "max_nrof_epochs",
+        "train_seconds_per_step": trained.get("seconds_per_step"), "train": {k: getattr(a, k) for k in ("train_per_class", "identities", "nuisance", "amplitude", "max_nrof_epochs",
                                              "epoch_size", "batch_size", "learning_rate_schedule_file", "seed")},
         "machine": f"{platform.processor() or platform.machine()}, {_cpu_count()} CPU cores",
-        "command": "covpoolfer demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
-        "commands": commands,
     }
+    results.update(session.facts())
     write_results(work, results_table(results), results, ["confusion.png"])
     return results
 

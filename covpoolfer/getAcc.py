@@ -130,7 +130,8 @@ def main(argv=None) -> Score:
     p.add_argument("--verbose", action="store_true", help="print predicted/actual per batch")
     p.add_argument("--plot", type=output_file, default=None, metavar="PNG", help="draw the confusion matrix here")
     a = p.parse_args(argv)
-    from common.metrics import format_confusion, plot_confusion
+    from common.metrics import format_confusion
+    from common.plots import plot_confusion
 
     result = score(Path(a.input_om_out), Path(a.input_reference_out), verbose=a.verbose)
     correct, total = int((result.truth == result.predicted).sum()), len(result.truth)

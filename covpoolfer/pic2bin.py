@@ -21,17 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import (
-    StageError,
-    add_overwrite,
-    output_dir,
-    parser,
-    positive_int,
-    progress,
-    staged_dir,
-    write_text_atomic,
-)
-from covpoolfer.models import SFEW_CLASSES
+from common.cli import StageError, add_overwrite, output_dir, parser, positive_int, progress
+from common.files import staged_dir, write_text_atomic
+from common.models import SFEW_CLASSES
 
 MANIFEST = "manifest.tsv"
 

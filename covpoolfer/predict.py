@@ -11,20 +11,19 @@ in any photo is an error.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import numpy as np
 
-from common.cli import StageError, output_file, parser, positive_int, write_text_atomic
-from covpoolfer.models import SFEW_CLASSES
+from common.cli import StageError, add_checkpoint_args, output_file, parser, positive_int
+from common.files import write_json_atomic
+from common.models import SFEW_CLASSES
 
 
 def build_parser():
     p = parser("covpoolfer predict", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="run folder or ckpt-N prefix, or an original TF1 checkpoint")
+    add_checkpoint_args(p, "covpoolfer")
     p.add_argument("images", nargs="+", help="photos")
-    p.add_argument("--use_ema", action="store_true", help="original checkpoints: the ExponentialMovingAverage shadows")
     p.add_argument("--picture", type=output_file, default=None, metavar="PNG", help="draw boxes and labels here")
     p.add_argument("--json", type=output_file, default=None, help="write every face's figures here")
     p.add_argument("--max_side", type=positive_int, default=640, help="scale larger photos down for detection")
@@ -37,7 +36,7 @@ def main(argv=None) -> dict:
     from PIL import Image
 
     from common.align import Detector, align, read_photo
-    from covpoolfer.models.covpoolnet import restore_model
+    from covpoolfer.models.checkpoints import restore_model
     from covpoolfer.trainer import predict
 
     model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
@@ -66,7 +65,7 @@ def main(argv=None) -> dict:
     if not any(r["faces"] for r in results):
         raise StageError(f"{', '.join(a.images)}: expected a face, found none in {len(a.images)} photo(s)")
     if a.json:
-        write_text_atomic(a.json, json.dumps({"checkpoint": prefix, "photos": results}, indent=2) + "\n")
+        write_json_atomic(a.json, {"checkpoint": prefix, "photos": results})
         print(f"figures written to {a.json}")
     if a.picture:
         draw(photos, results, a.picture)
@@ -96,7 +95,7 @@ def draw(photos: list[np.ndarray], results: list[dict], path: str) -> None:
     for p in panels:
         canvas.paste(p, (x, 0))
         x += p.width
-    from common.cli import atomic_path
+    from common.files import atomic_path
 
     with atomic_path(path, ".png") as tmp:
         canvas.save(tmp, format="PNG")

@@ -30,18 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import (
-    StageError,
-    add_overwrite,
-    output_dir,
-    parser,
-    positive_int,
-    progress,
-    staged_dir,
-)
+from common.cli import StageError, add_overwrite, output_dir, parser, positive_int, progress
+from common.files import staged_dir
 from common.images import encode_image, list_images, load_rgb
 from common.metrics import format_counts
-from covpoolfer.models import SFEW_CLASSES
+from common.models import SFEW_CLASSES
 
 RAFDB_LABELS = {1: "Surprise", 2: "Fear", 3: "Disgust", 4: "Happy", 5: "Sad", 6: "Angry", 7: "Neutral"}
 FER2013_LABELS = {0: "Angry", 1: "Disgust", 2: "Fear", 3: "Happy", 4: "Sad", 5: "Surprise", 6: "Neutral"}

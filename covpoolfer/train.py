@@ -25,10 +25,10 @@ from common.cli import (
     parser,
     positive_int,
 )
+from common.config import from_args
 from covpoolfer.models import MODEL_DEFS
+from covpoolfer.train_config import CENTER_UPDATES, OPTIMIZERS, TrainConfig
 
-OPTIMIZERS = ("ADAGRAD", "ADADELTA", "ADAM", "RMSPROP", "MOM")
-CENTER_UPDATES = ("alfa", "optimizer", "frozen")
 DATA_DIR = Path(__file__).parent / "data"
 
 # The originals' train.sh lines, with what their code does: no dropout whatever keep_probability
@@ -120,14 +120,14 @@ def resolve_dirs(data_dir: str, val_dir: str | None) -> tuple[Path, Path | None]
 
 def main(argv=None) -> dict:
     args = parse_with_recipe(build_parser(), argv, RECIPES)
-    args.model_def = args.model_def.removeprefix("models.")
     if not 0.0 < args.keep_probability <= 1.0:
         raise StageError(f"--keep_probability: expected a value in (0, 1], found {args.keep_probability}")
+    config = from_args(TrainConfig, args, model_def=args.model_def.removeprefix("models."))
     from common.tf.loop import no_empty_run_on_failure
     from covpoolfer.trainer import train
 
     with no_empty_run_on_failure():
-        return train(args, *resolve_dirs(args.data_dir, args.val_dir))
+        return train(config, *resolve_dirs(config.data_dir, config.val_dir))
 
 
 if __name__ == "__main__":

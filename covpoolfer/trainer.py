@@ -15,12 +15,13 @@ from common.tf.distribute import (
     sum_over_replicas,
     sync_batch_norm,
 )
-from common.tf.loop import fit, resume, start_run
+from common.tf.loop import Schedule, fit, resume, start_run
 from common.tf.optimizers import TF1Momentum
 from common.tf.training import lr_for_epoch, read_lr_schedule
 from covpoolfer.data import eval_batches, list_dataset, load_images, train_dataset
-from covpoolfer.models.covpoolnet import build_model, decayed_kernels, load_pretrained
-from covpoolfer.train import CENTER_UPDATES
+from covpoolfer.models.checkpoints import load_pretrained
+from covpoolfer.models.covpoolnet import build_model, decayed_kernels
+from covpoolfer.train_config import CENTER_UPDATES, TrainConfig
 
 log = logging.getLogger("covpoolfer.train")
 
@@ -96,70 +97,70 @@ def make_train_step(model, optimizer, centers, weight_decay: float, center_loss_
     return tf.function(step, jit_compile=jit)
 
 
-def train(args, train_dir, val_dir) -> dict:
+def train(config: TrainConfig, train_dir, val_dir) -> dict:
     from common.cli import setup_logging
 
     setup_logging()
     paths, labels, classes = list_dataset(train_dir)
-    images = load_images(paths, args.image_size)
+    images = load_images(paths, config.image_size)
     log.info("train: %d images in %d classes from %s", len(paths), len(classes), train_dir)
-    if len(paths) < args.batch_size:
-        raise StageError(f"{train_dir}: expected at least --batch_size {args.batch_size} images, "
+    if len(paths) < config.batch_size:
+        raise StageError(f"{train_dir}: expected at least --batch_size {config.batch_size} images, "
                          f"found {len(paths)}")
     val = None
     if val_dir is not None:
         vpaths, vlabels, vclasses = list_dataset(val_dir)
         if vclasses != classes:
             raise StageError(f"{val_dir}: expected the training classes {classes}, found {vclasses}")
-        val = (load_images(vpaths, args.image_size), vlabels)
+        val = (load_images(vpaths, config.image_size), vlabels)
         log.info("val: %d images from %s", len(vpaths), val_dir)
-    schedule = read_lr_schedule(args.learning_rate_schedule_file) if args.learning_rate < 0 else None
-    config = {**vars(args), "classes": classes, "num_classes": len(classes)}
+    lr_table = read_lr_schedule(config.learning_rate_schedule_file) if config.learning_rate < 0 else None
     # The input above needed no TensorFlow: the strategy comes first among TF work.
-    strategy, run_dir = start_run(args, args.models_base_dir, args.batch_size, config, "--batch_size")
-    log_dir = f"{args.logs_base_dir.rstrip('/')}/{run_dir.name if run_dir else 'worker'}"
+    run = start_run(config, config.models_base_dir, config.logs_base_dir, config.batch_size, "--batch_size",
+                    classes=classes, num_classes=len(classes))
+    strategy = run.strategy
 
     with strategy.scope():
-        model = build_model(args.model_def, len(classes), args.embedding_size, args.image_size,
-                            args.keep_probability, not args.ignore_keep_probability, args.seed,
-                            args.bn_decay, args.eig_floor)
+        model = build_model(config.model_def, len(classes), config.embedding_size, config.image_size,
+                            config.keep_probability, not config.ignore_keep_probability, config.seed,
+                            config.bn_decay, config.eig_floor)
         sync_batch_norm(model, strategy)
-        optimizer = make_optimizer(args.optimizer, adam_epsilon=args.adam_epsilon)
+        optimizer = make_optimizer(config.optimizer, adam_epsilon=config.adam_epsilon)
         emb = model.output["prelogits"].shape[-1]
         centers = tf.Variable(tf.zeros([len(classes), emb]), trainable=False, name="centers")
-        optimizer.build(model.trainable_variables + ([centers] if args.center_update == "optimizer" else []))
+        optimizer.build(model.trainable_variables + ([centers] if config.center_update == "optimizer" else []))
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     # The optimizer sits two levels down so that every model weight is saved under model/...
     # (a checkpoint stores each variable at its shortest path): ckpt2pb restores the model alone.
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, state=state, centers=centers, epoch=epoch_var)
-    pretrained = (lambda: load_pretrained(model, args.pretrained_model)) if args.pretrained_model else None
-    manager = resume(ckpt, epoch_var, run_dir, strategy, pretrained)
+    pretrained = (lambda: load_pretrained(model, config.pretrained_model)) if config.pretrained_model else None
+    manager = resume(ckpt, epoch_var, run, pretrained)
 
-    step = make_train_step(model, optimizer, centers, args.weight_decay, args.center_loss_factor,
-                           args.center_loss_alfa, args.center_update, args.jit, strategy)
-    batches = iter(distribute_dataset(strategy, train_dataset(images, labels, args.batch_size, not args.no_augment,
-                                                              args.seed, not args.no_shuffle)))
+    step = make_train_step(model, optimizer, centers, config.weight_decay, config.center_loss_factor,
+                           config.center_loss_alfa, config.center_update, config.jit, strategy)
+    batches = iter(distribute_dataset(strategy, train_dataset(images, labels, config.batch_size, not config.no_augment,
+                                                              config.seed, not config.no_shuffle)))
 
     def lr_at(k):  # the schedule file's rate for the epoch of global step k
-        return args.learning_rate if schedule is None else lr_for_epoch(schedule, k // args.epoch_size)
+        return config.learning_rate if lr_table is None else lr_for_epoch(lr_table, k // config.epoch_size)
 
     def validate(epoch):
         if val is None:
             return {}, ""
-        acc = float(np.mean(predict(model, val[0], args.batch_size)["logits"].argmax(1) == val[1]))
+        acc = float(np.mean(predict(model, val[0], config.batch_size)["logits"].argmax(1) == val[1]))
         return {"val/accuracy": acc}, f"  val_acc {acc:.4f}"
 
     def named(x, y):
         total, ce, reg, center = step(x, y)
         return {"loss": total, "cross-entropy": ce, "regularization": reg, "center": center}
 
-    result = fit(named, batches, manager=manager, counter=epoch_var, unit=args.epoch_size,
-        total_steps=args.max_nrof_epochs * args.epoch_size, epoch_size=args.epoch_size,
-        lr=optimizer.learning_rate, lr_at=lr_at, log_dir=log_dir, strategy=strategy,
-        title=lambda done: f"Epoch {done // args.epoch_size}/{args.max_nrof_epochs}",
-        tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy", "regularization": "loss/regularization",
-              "center": "loss/center"},
-        evaluate=validate)
-    log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)
-    return {"run_dir": run_dir, **result}
+    schedule = Schedule(total_steps=config.max_nrof_epochs * config.epoch_size, epoch_size=config.epoch_size,
+                        unit=config.epoch_size, lr_at=lr_at,
+                        title=lambda done: f"Epoch {done // config.epoch_size}/{config.max_nrof_epochs}")
+    result = fit(named, batches, schedule, run, manager, epoch_var, optimizer.learning_rate,
+                 tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy",
+                       "regularization": "loss/regularization", "center": "loss/center"},
+                 evaluate=validate)
+    log.info("checkpoints in %s, TensorBoard logs in %s", run.run_dir, run.log_dir)
+    return {"run_dir": run.run_dir, **result}

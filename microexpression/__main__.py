@@ -3,25 +3,11 @@
 import sys
 
 from common.cli import dispatch
-
-STAGES = {
-    "annotate": "microexpression.annotate",
-    "train": "microexpression.train",
-    "loso": "microexpression.loso",
-    "evaluate": "microexpression.evaluate",
-    "predict": "microexpression.predict",
-    "export": "microexpression.export",
-    "infer": "microexpression.infer",
-    "onnx": "microexpression.export_onnx",
-    "lite": "microexpression.lite",
-    "msame": "common.msame",
-    "demo": "microexpression.demo",
-    "bench": "microexpression.bench",
-}
+from common.models import MODELS
 
 
 def main(argv=None) -> int:
-    return dispatch("microexpression", STAGES, argv)
+    return dispatch("microexpression", MODELS["microexpression"].stages, argv)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, add_overwrite, parser, progress, staged_dir, write_text_atomic
+from common.cli import StageError, add_overwrite, parser, progress
+from common.files import staged_dir, write_text_atomic
 from common.metrics import format_counts
 from microexpression import config as cfg
 

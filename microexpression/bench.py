@@ -28,11 +28,11 @@ def rows(quick: bool) -> dict:
     from common.backends import onnx_backend, paddle_backend
     from common.bench import matmul_gflops, measure
     from microexpression.export_onnx import convert
-    from microexpression.models.resnet import build_network, input_spec
+    from microexpression.models.resnet import build_model, input_spec
 
     paddle.seed(0)
     threads = len(os.sched_getaffinity(0))
-    net = build_network("resnet50")
+    net = build_model("resnet50")
     model = paddle.Model(net, inputs=input_spec(SHAPE), labels=[paddle.static.InputSpec([-1, 1], "int64", "label")])
     model.prepare(paddle.optimizer.Momentum(learning_rate=0.00375, momentum=0.9, parameters=net.parameters(),
                                             weight_decay=paddle.regularizer.L2Decay(1e-6)),
@@ -147,7 +147,7 @@ def precision(demo_dir: Path, work: Path) -> list[dict]:
 
 
 def main(argv=None) -> dict:
-    from common.bench import stage_main
+    from common.bench_stage import stage_main
 
     return stage_main("microexpression bench", __doc__, rows, argv, precision)
 

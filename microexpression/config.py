@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from common.cli import StageError
+from common.models import CASME2_CLASSES
 
 CONFIG = {
     "model_save_dir": "./output/MicroExpression",
@@ -24,7 +25,7 @@ CONFIG = {
     "crop_scale": [0.08, 1.0],  # RandomResizedCrop's area range: Paddle's default, as the original
     "LEARNING_RATE": {"params": {"lr": 0.00375}},
     "OPTIMIZER": {"params": {"momentum": 0.9}, "regularizer": {"function": "L2", "factor": 0.000001}},
-    "LABEL_MAP": ["disgust", "others", "sadness", "happiness", "surprise", "repression", "fear"],
+    "LABEL_MAP": list(CASME2_CLASSES),
 }
 ORIGINAL_TOTAL_IMAGES = 17245
 TRAIN_EXTRAS = ("arch",)  # what train writes into <model_save_dir>.json beside the config

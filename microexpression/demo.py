@@ -10,13 +10,10 @@ Everything stays under --workdir. All numbers are measured on synthetic faces.
 
 from __future__ import annotations
 
-import shlex
 import sys
-import time
-from pathlib import Path
 
 from common.cli import output_dir, parser, positive_int
-from common.demo import run_stage, write_results
+from common.demo import Session, write_results
 
 
 def build_parser():
@@ -48,12 +45,8 @@ def main(argv=None) -> dict:
     from common import synthetic
     from microexpression import annotate, evaluate, export, export_onnx, infer, predict, train
 
-    work = Path(a.workdir)
-    started = time.time()
-    commands: list[str] = []
-
-    def stage(title, module, args):
-        return run_stage(title, module, args, commands)
+    session = Session(a.workdir, "microexpression", argv)
+    work, stage = session.work, session.stage
 
     root = stage("synthetic CASME II frames", synthetic, [
         "casme2", "--out", str(work / "data"), "--subjects", str(a.subjects), "--clips_per_subject",
@@ -81,10 +74,7 @@ def main(argv=None) -> dict:
                        f"seed {a.seed}",
                "test_images": scores["images"], "top1": scores["top1"], "top5": scores["top5"],
                "chance_top1": scores["chance_top1"], "arch": a.arch, "image_size": a.image_size, "epochs": a.epochs,
-               "ms_per_image": served["ms_per_image"], "runtime": served["runtime"],
-               "total_seconds": time.time() - started,
-               "command": "microexpression demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
-               "commands": commands}
+               "ms_per_image": served["ms_per_image"], "runtime": served["runtime"],}
     table = "\n".join([
         "| MicroExpression | data | split | top-1 | top-5 | ms per image (batch 1) |",
         "|---|---|---|---|---|---|",
@@ -93,6 +83,7 @@ def main(argv=None) -> dict:
         f"{scores['images']} test frames (chance {scores['chance_top1']:.3f}) | by subject | {scores['top1']:.3f} | "
         f"{scores['top5']:.3f} | {served['ms_per_image']:.2f} ({served['runtime']}) |",
     ])
+    results.update(session.facts())
     write_results(work, table, results, ["confusion.png", "predictions.png"])
     return results
 

@@ -22,9 +22,9 @@ def scores(model_path: str, data_root, mode: str = "test", batch_size: int = 32,
     """(top-1, top-5, confusion matrix, class names, image count) of a trained model on a split."""
     from common.metrics import confusion, topk_accuracy
     from microexpression.data import MicroExpression
-    from microexpression.models.resnet import load_trained
+    from microexpression.models.checkpoints import restore_model
 
-    model, _, config = load_trained(model_path)
+    model, config, _ = restore_model(model_path)
     data = MicroExpression(mode, data_root, config["image_shape"], config["num_classes"], random_eval_crop)
     logits = predict_logits(model, data, batch_size)
     labels = np.array([label for _, label in data.items])
@@ -42,7 +42,8 @@ def main(argv=None) -> dict:
     p.add_argument("--random_eval_crop", action="store_true", help="original quirk: RandomCrop (not repeatable)")
     p.add_argument("--plot", type=output_file, default=None, metavar="PNG", help="draw the confusion matrix here")
     a = p.parse_args(argv)
-    from common.metrics import format_confusion, plot_confusion
+    from common.metrics import format_confusion
+    from common.plots import plot_confusion
 
     top1, top5, cm, names, count = scores(a.model, a.data_root, a.mode, a.batch_size, a.random_eval_crop)
     print(f"{a.mode}: {count} images  top-1 {top1:.4f}  top-5 {top5:.4f}")

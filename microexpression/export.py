@@ -22,11 +22,13 @@ def main(argv=None) -> dict:
     a = p.parse_args(argv)
     import paddle
 
-    from common.cli import write_text_atomic
+    from common.files import write_text_atomic
     from common.modelspec import ModelSpec, TensorSpec
-    from microexpression.models.resnet import input_spec, load_trained
+    from microexpression.models.checkpoints import restore_model
+    from microexpression.models.resnet import input_spec
 
-    model, net, config = load_trained(a.model)
+    model, config, _ = restore_model(a.model)
+    net = model.network
     Path(a.output).parent.mkdir(parents=True, exist_ok=True)
     net.eval()
     if a.legacy:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, atomic_path, output_file, parser
+from common.cli import StageError, output_file, parser
+from common.files import atomic_path
 
 
 def convert(model_prefix: str, output: str | Path, opset_version: int = 11) -> Path:

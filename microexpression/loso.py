@@ -13,14 +13,14 @@ pooled counts) and UAR (mean per-class recall), overall and per dataset, with ac
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, output_dir, parser, positive_int, write_text_atomic
+from common.cli import StageError, output_dir, parser, positive_int, setup_logging
+from common.files import write_json_atomic, write_text_atomic
 from microexpression import config as cfg
 from microexpression.models import ARCHS
 
@@ -58,7 +58,7 @@ def run_fold(a, config, subject, held_out, training, fold: Path) -> None:
 
     from microexpression.data import MicroExpression
     from microexpression.evaluate import predict_logits
-    from microexpression.train import fit
+    from microexpression.trainer import fit
 
     shape, classes = config["image_shape"], config["num_classes"]
     paddle.seed(a.seed)
@@ -79,6 +79,7 @@ def run_fold(a, config, subject, held_out, training, fold: Path) -> None:
 
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
+    setup_logging()
     from common.metrics import confusion, format_confusion, uf1_uar
     from microexpression.data import read_subjects
 
@@ -127,7 +128,7 @@ def main(argv=None) -> dict:
             print(f"  {d}: {int(keep.sum())} samples  UF1 {uf1:.4f}  UAR {uar:.4f}  accuracy {acc:.4f}")
     print("summed confusion matrix (rows: true class, columns: predicted) and per-class recall:")
     print(format_confusion(cm, names))
-    write_text_atomic(out / "summary.json", json.dumps(result, indent=1) + "\n")
+    write_json_atomic(out / "summary.json", result)
     print(f"wrote {out / 'summary.json'}")
     return result
 

@@ -23,7 +23,7 @@ def draw_grid(images, titles, colours, path, columns: int = 4) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from common.cli import atomic_path
+    from common.files import atomic_path
 
     rows = -(-len(images) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.9 * rows), dpi=100, squeeze=False)
@@ -51,9 +51,10 @@ def main(argv=None) -> dict:
 
     from common.images import list_images, load_rgb
     from microexpression.data import MicroExpression, transforms
-    from microexpression.models.resnet import load_trained
+    from microexpression.models.checkpoints import restore_model
 
-    model, net, config = load_trained(a.model)
+    model, config, _ = restore_model(a.model)
+    net = model.network
     names = config["LABEL_MAP"]
     if a.images:
         files, truth = list_images(a.images), None

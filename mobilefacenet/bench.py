@@ -82,7 +82,7 @@ def precision(demo_dir: Path, work: Path) -> list[dict]:
 
 
 def main(argv=None) -> dict:
-    from common.bench import stage_main
+    from common.bench_stage import stage_main
 
     return stage_main("mobilefacenet bench", __doc__, rows, argv, precision)
 

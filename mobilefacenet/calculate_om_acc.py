@@ -25,7 +25,7 @@ def om_accuracy(om_output, eval_dataset, dtype: str = "float16", embedding_size:
     from common.binio import read_bin
     from common.msame import check_no_extra_outputs, resolve_output_dir
     from mobilefacenet.data import read_verification_bin
-    from mobilefacenet.evaluate import verify
+    from mobilefacenet.embedding import verify
 
     out = resolve_output_dir(om_output)
     bins, issame = read_verification_bin(eval_dataset)

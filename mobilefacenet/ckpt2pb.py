@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import output_dir, parser, positive_int
+from common.cli import add_checkpoint_args, add_freeze_args, parser
 
 
 def serving(model, float32_output: bool = False):
@@ -31,31 +31,19 @@ def serving(model, float32_output: bool = False):
 
 def main(argv=None) -> dict:
     p = parser("mobilefacenet ckpt2pb", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True,
-                   help="run folder, its best/ folder or a ckpt-N prefix, or the original MobileFaceNet_TF "
-                        "checkpoint (its folder or the MobileFaceNet_TF.ckpt prefix)")
-    p.add_argument("--use_ema", action="store_true",
-                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
-    p.add_argument("--output_path", type=output_dir, default="pb_model/", help="output folder")
-    p.add_argument("--output_name", default="MobileFaceNet.pb")
-    p.add_argument("--batch_size", type=positive_int, default=1, help="fixed batch of the frozen graph")
+    add_checkpoint_args(p, "mobilefacenet")
+    add_freeze_args(p, output_path="pb_model/", output_name="MobileFaceNet.pb", batch_size=1)
     p.add_argument("--float32_output", action="store_true", help="output `embeddings` float32, no fp16 cast")
     a = p.parse_args(argv)
 
     from common.modelspec import TensorSpec
-    from common.tf.freeze import freeze, write_frozen
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from common.tf.freeze import freeze_checkpoint
+    from mobilefacenet.models.checkpoints import restore_model
 
     model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
-
     name = "embeddings" if a.float32_output else "the_outputs"
-    graph_def, spec = freeze(serving(model, a.float32_output), [TensorSpec("Placeholder", [a.batch_size, 112, 112, 3])], [name])
-    path = write_frozen(graph_def, spec, Path(a.output_path) / a.output_name)
-    out = spec.outputs[0]
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {config['variant']} variant) from {prefix}: "
-          f"Placeholder {spec.inputs[0].shape} -> {out.name} {out.shape} {out.dtype}")
-    return {"path": path, "spec": spec, "checkpoint": prefix}
-
+    return freeze_checkpoint(serving(model, a.float32_output), [TensorSpec("Placeholder", [a.batch_size, 112, 112, 3])],
+                             [name], Path(a.output_path) / a.output_name, prefix, f"{config['variant']} variant")
 
 if __name__ == "__main__":
     from common.cli import run

@@ -22,7 +22,7 @@ def main(argv=None) -> dict:
     a = p.parse_args(argv)
 
     from common.tf import tf1_import
-    from mobilefacenet.models.original import load_original
+    from mobilefacenet.models.checkpoints import load_original
 
     prefix = tf1_import.original_prefix(a.ckpt_path)
     model, config = load_original(prefix, a.use_ema)

@@ -15,14 +15,14 @@ OUTPUT.json sums them up. Multi-worker training gives each worker whole shards.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, output_file, parser, positive_int, progress, write_text_atomic
+from common.cli import StageError, output_file, parser, positive_int, progress
+from common.files import write_json_atomic
 
 IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # what insightface packs: JPEG, sometimes PNG
 
@@ -40,7 +40,7 @@ def write_shard(data_dir: str, keys: list[int], path: str, show_progress: bool =
     import tensorflow as tf  # its C++ TFRecord writer (CRC32C) is far faster than pure Python
 
     from common import recordio, tfrecord
-    from common.cli import atomic_path
+    from common.files import atomic_path
 
     data = Path(data_dir)
     labels: set[int] = set()
@@ -57,7 +57,7 @@ def write_shard(data_dir: str, keys: list[int], path: str, show_progress: bool =
             labels.add(label)
             writer.write(tfrecord.encode_example({"image_raw": jpeg, "label": label}))
     info = {"images": len(keys), "classes": max(labels) + 1 if labels else 0, "source": str(data)}
-    write_text_atomic(Path(path).with_suffix(".json"), json.dumps(info, indent=2) + "\n")
+    write_json_atomic(Path(path).with_suffix(".json"), info)
     return info
 
 
@@ -107,9 +107,9 @@ def main(argv=None) -> dict:
     seconds = time.perf_counter() - started
     n, classes = sum(i["images"] for i in infos), max(i["classes"] for i in infos)
     if a.num_shards > 1:
-        write_text_atomic(Path(a.output).with_suffix(".json"), json.dumps(
-            {"images": n, "classes": classes, "source": str(data),
-             "shards": [p.name for p in paths], "images_per_shard": [i["images"] for i in infos]}, indent=2) + "\n")
+        write_json_atomic(Path(a.output).with_suffix(".json"),
+                          {"images": n, "classes": classes, "source": str(data),
+                           "shards": [p.name for p in paths], "images_per_shard": [i["images"] for i in infos]})
     where = paths[0] if a.num_shards == 1 else f"{a.num_shards} shards {paths[0].name} ... {paths[-1].name}"
     print(f"wrote {n} images of {classes} identities to {where}{'' if a.no_shuffle else ' (shuffled)'}; "
           f"{n / seconds:.0f} images/s with {workers} worker(s)")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, progress, write_bytes_atomic
+from common.cli import StageError, progress
+from common.files import write_bytes_atomic
 from common.images import decode_rgb
 
 SCALE = 0.0078125  # 1/128

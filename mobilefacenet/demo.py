@@ -10,13 +10,11 @@ synthetic faces (LFW people never appear in the training identities), not on LFW
 
 from __future__ import annotations
 
-import shlex
 import sys
-import time
 from pathlib import Path
 
 from common.cli import output_dir, parser, positive_int
-from common.demo import run_stage, write_results
+from common.demo import Session, write_results
 
 # The Ascend port's README (om on Ascend 310, batch 1) and the paper (MS1M, ArcFace).
 ORIGINAL = {"om": 0.987, "paper": 0.9955}
@@ -56,12 +54,8 @@ def main(argv=None) -> dict:
         train_nets,
     )
 
-    work = Path(a.workdir)
-    started = time.time()
-    commands: list[str] = []
-
-    def stage(title, module, args):
-        return run_stage(title, module, args, commands)
+    session = Session(a.workdir, "mobilefacenet", argv)
+    work, stage = session.work, session.stage
 
     ms1m = stage("synthetic MS1M", synthetic, [
         "ms1m", "--out", str(work / "data" / "ms1m"), "--identities", str(a.identities),
@@ -107,10 +101,8 @@ def main(argv=None) -> dict:
         "benchmarks": {name: (r.accuracy, r.std) for name, r in scored.items()},
         "ms_per_image": run.average_without_first_ms, "runtime": run.runtime, "model": Path(portable).name,
         "variant": a.variant, "loss": a.loss, "train_seconds_per_step": trained.get("seconds_per_step"),
-        "total_seconds": time.time() - started,
-        "command": "mobilefacenet demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
-        "commands": commands,
     }
+    results.update(session.facts())
     write_results(work, results_table(results), results, ["roc.png"])
     return results
 

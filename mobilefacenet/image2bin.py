@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import add_overwrite, output_dir, parser, progress, staged_dir
+from common.cli import add_overwrite, output_dir, parser, progress
+from common.files import staged_dir
 
 
 def main(argv=None) -> dict:

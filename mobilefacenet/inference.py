@@ -15,34 +15,23 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import output_file, parser, positive_int
-
-
-def _store_threshold(prefix: str, threshold: float, dataset: str) -> None:
-    """The 10-fold threshold (squared distance) beside the checkpoint, for `mobilefacenet verify`."""
-    from common.cli import write_beside_checkpoint
-    from mobilefacenet.verify import THRESHOLD
-
-    write_beside_checkpoint(prefix, THRESHOLD, {"threshold": float(threshold), "dataset": str(dataset),
-                                                "checkpoint": prefix}, "threshold")
+from common.cli import add_checkpoint_args, output_file, parser, positive_int
 
 
 def main(argv=None) -> dict:
     p = parser("mobilefacenet inference", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True,
-                   help="run folder, its best/ folder or a ckpt-N prefix, or the original MobileFaceNet_TF "
-                        "checkpoint (its folder or the MobileFaceNet_TF.ckpt prefix)")
-    p.add_argument("--use_ema", action="store_true",
-                   help="original checkpoints: read the ExponentialMovingAverage shadows where present")
+    add_checkpoint_args(p, "mobilefacenet")
     p.add_argument("--eval_datasets", nargs="+", required=True, help="verification .bin files")
     p.add_argument("--eval_batch_size", type=positive_int, default=100)
     p.add_argument("--flip", action="store_true")
     p.add_argument("--bgr", action="store_true", help="decode BGR (the Ascend port's cv2 quirk)")
     p.add_argument("--roc", type=output_file, default=None, metavar="PNG", help="draw ROC curves of every dataset here")
     a = p.parse_args(argv)
-    from common.metrics import plot_rocs, roc
-    from mobilefacenet.evaluate import embed, load_bin, verify
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from common.files import store_thresholds
+    from common.metrics import roc
+    from common.plots import plot_rocs
+    from mobilefacenet.embedding import embed, load_bin, verify
+    from mobilefacenet.models.checkpoints import restore_model
 
     model, _, prefix = restore_model(a.ckpt_path, a.use_ema)
     print(f"restored {prefix}")
@@ -56,7 +45,7 @@ def main(argv=None) -> dict:
               f"{result.threshold:.2f}, folds {' '.join(f'{v:.3f}' for v in result.fold_accuracies)})")
         results[name] = result
         if len(a.eval_datasets) == 1 or name == "lfw":
-            _store_threshold(prefix, result.threshold, path)
+            store_thresholds(prefix, {"squared_distance": float(result.threshold)}, dataset=str(path))
         curves[name] = roc(-((emb[0::2] - emb[1::2]) ** 2).sum(1), issame)
     if a.roc:
         plot_rocs(curves, a.roc, title="MobileFaceNet verification ROC")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, output_file, parser, positive_int
+from common.cli import StageError, add_checkpoint_args, output_file, parser, positive_int
 
 
 def _stamp(path: Path) -> str:
@@ -47,17 +47,16 @@ def gallery_embeddings(model, prefix: str, gallery: Path, cache: Path, detect) -
 
 def main(argv=None) -> dict:
     p = parser("mobilefacenet search", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="run folder, its best/ folder or a ckpt-N prefix, or the original")
+    add_checkpoint_args(p, "mobilefacenet")
     p.add_argument("--gallery", required=True, help="a folder of photos (sub-folders per person are fine)")
     p.add_argument("--probe", required=True, help="the photo to look up")
     p.add_argument("--top_k", type=positive_int, default=5)
     p.add_argument("--cache", type=output_file, default=None, help="embedding cache (default <gallery>/embeddings.h5)")
-    p.add_argument("--use_ema", action="store_true", help="original checkpoints: the ExponentialMovingAverage shadows")
     p.add_argument("--max_side", type=positive_int, default=640, help="scale larger photos down for detection")
     a = p.parse_args(argv)
     from common.align import Detector
     from common.tf.tf1_import import find_checkpoint
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from mobilefacenet.models.checkpoints import restore_model
     from mobilefacenet.verify import embed_photos
 
     gallery = Path(a.gallery)

@@ -25,6 +25,8 @@ from common.cli import (
     parser,
     positive_int,
 )
+from common.config import from_args
+from mobilefacenet.train_config import TrainConfig
 
 # Each original's train_nets.py defaults (and the scripts the Ascend port runs). `ours` is the
 # parser's defaults: the Ascend port's rates with the schedule advancing, the paper's graph.
@@ -110,10 +112,10 @@ def build_parser():
 
 def main(argv=None) -> dict:
     a = parse_with_recipe(build_parser(), argv, RECIPES)
-    a.lr_values, a.lr_boundaries = _floats(a.lr_values), [int(v) for v in _floats(a.lr_boundaries)]
-    if len(a.lr_values) != len(a.lr_boundaries) + 1:
+    lr_values, lr_boundaries = _floats(a.lr_values), [int(v) for v in _floats(a.lr_boundaries)]
+    if len(lr_values) != len(lr_boundaries) + 1:
         raise StageError(f"--lr_values: expected one more value than --lr_boundaries "
-                         f"({len(a.lr_boundaries) + 1}), found {len(a.lr_values)}")
+                         f"({len(lr_boundaries) + 1}), found {len(lr_values)}")
     names = [Path(p).stem for p in a.eval_datasets]
     if len(set(names)) != len(names):
         raise StageError(f"--eval_datasets: expected files with different names (each set is named by its stem), "
@@ -122,12 +124,13 @@ def main(argv=None) -> dict:
         raise StageError(f"--best_on: expected one of the --eval_datasets names {names}, found '{a.best_on}'")
     from mobilefacenet.data import tfrecord_files
 
-    a.tfrecords = tfrecord_files(a.tfrecords)
+    config = from_args(TrainConfig, a, lr_values=lr_values, lr_boundaries=lr_boundaries,
+                       tfrecords=tfrecord_files(a.tfrecords))
     from common.tf.loop import no_empty_run_on_failure
     from mobilefacenet.trainer import train
 
     with no_empty_run_on_failure():
-        return train(a)
+        return train(config)
 
 
 if __name__ == "__main__":

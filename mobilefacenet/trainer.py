@@ -18,12 +18,14 @@ from common.tf.distribute import (
     sum_over_replicas,
     sync_batch_norm,
 )
-from common.tf.loop import fit, resume, start_run
+from common.tf.loop import Schedule, fit, resume, start_run
 from common.tf.margin import MarginHead, margin_loss
 from common.tfrecord import count_frames
 from mobilefacenet.data import count_records, tfrecord_dataset
-from mobilefacenet.evaluate import embed, load_bin, verify
-from mobilefacenet.models.mobilefacenet import build_model, load_pretrained
+from mobilefacenet.embedding import embed, load_bin, verify
+from mobilefacenet.models.checkpoints import load_pretrained
+from mobilefacenet.models.mobilefacenet import build_model
+from mobilefacenet.train_config import TrainConfig
 
 log = logging.getLogger("mobilefacenet.train")
 
@@ -88,40 +90,40 @@ def make_train_step(model, head, optimizer, norm_factor: float, mixed_precision:
                        jit_compile=jit)
 
 
-def train(args) -> dict:
+def train(config: TrainConfig) -> dict:
     from common.cli import setup_logging
 
     setup_logging()
-    images, classes = dataset_size(args.tfrecords, args.num_classes)
-    if images < args.train_batch_size:
-        raise StageError(f"{args.tfrecords[0]}: expected at least --train_batch_size "
-                         f"{args.train_batch_size} images, found {images}")
-    per_pass = -(-images // args.train_batch_size) if args.keep_last_batch else images // args.train_batch_size
-    steps = args.steps_per_epoch or min(per_pass, args.max_steps_per_epoch)
+    images, classes = dataset_size(config.tfrecords, config.num_classes)
+    if images < config.train_batch_size:
+        raise StageError(f"{config.tfrecords[0]}: expected at least --train_batch_size "
+                         f"{config.train_batch_size} images, found {images}")
+    per_pass = -(-images // config.train_batch_size) if config.keep_last_batch else images // config.train_batch_size
+    steps = config.steps_per_epoch or min(per_pass, config.max_steps_per_epoch)
     log.info("train: %d images of %d identities, %d steps per epoch", images, classes, steps)
-    evals = {Path(p).stem: load_bin(p) for p in args.eval_datasets}
-    best_on = args.best_on or next(iter(evals), None)
+    evals = {Path(p).stem: load_bin(p) for p in config.eval_datasets}
+    best_on = config.best_on or next(iter(evals), None)
     # The input above needed no TensorFlow: the strategy comes first among TF work.
-    strategy, run_dir = start_run(args, args.models_dir, args.train_batch_size,
-                                  {"num_classes": classes, "images": images}, "--train_batch_size")
-    log_dir = str(Path(args.logs_dir) / (run_dir.name if run_dir else "worker"))
+    run = start_run(config, config.models_dir, config.logs_dir, config.train_batch_size, "--train_batch_size",
+                    num_classes=classes, images=images)
+    strategy, run_dir = run.strategy, run.run_dir
 
     # Layers keep the policy they were built under; the global one is put back at once, so that
     # whatever runs next in this process (ckpt2pb, inference, tests) builds float32 models.
     previous = tf.keras.mixed_precision.global_policy()
-    if args.mixed_precision:
+    if config.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_float16")
     with strategy.scope():
         try:
-            model = build_model(args.variant, args.embedding_size, weight_decay=args.weight_decay,
-                                bn_decay=args.bn_decay)
+            model = build_model(config.variant, config.embedding_size, weight_decay=config.weight_decay,
+                                bn_decay=config.bn_decay)
         finally:
             tf.keras.mixed_precision.set_global_policy(previous)
         sync_batch_norm(model, strategy)
-        head = MarginHead(classes, args.loss, args.margin_scale, args.margin, name="margin_head")
-        head.build((None, args.embedding_size))
-        optimizer = tf.keras.optimizers.Adam(args.lr_values[0], 0.9, 0.999, args.adam_epsilon)
-        if args.mixed_precision:
+        head = MarginHead(classes, config.loss, config.margin_scale, config.margin, name="margin_head")
+        head.build((None, config.embedding_size))
+        optimizer = tf.keras.optimizers.Adam(config.lr_values[0], 0.9, 0.999, config.adam_epsilon)
+        if config.mixed_precision:
             optimizer = tf.keras.mixed_precision.LossScaleOptimizer(optimizer)
         optimizer.build(model.trainable_variables + head.trainable_variables)
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -131,28 +133,28 @@ def train(args) -> dict:
     # restores the model alone).
     state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, head=head, state=state, epoch=epoch_var, best_acc=best_acc)
-    pretrained = (lambda: load_pretrained(model, args.pretrained_model, head if args.restore_head else None)) \
-        if args.pretrained_model else None
-    manager = resume(ckpt, epoch_var, run_dir, strategy, pretrained)
+    pretrained = (lambda: load_pretrained(model, config.pretrained_model, head if config.restore_head else None)) \
+        if config.pretrained_model else None
+    manager = resume(ckpt, epoch_var, run, pretrained)
     best = CheckpointWriter(tf.train.Checkpoint(model=model), run_dir and run_dir / "best", strategy, max_to_keep=1)
 
-    step = make_train_step(model, head, optimizer, args.prelogit_norm_factor, args.mixed_precision, args.jit,
-                           strategy, args.prelogit_norm_eps)
+    step = make_train_step(model, head, optimizer, config.prelogit_norm_factor, config.mixed_precision, config.jit,
+                           strategy, config.prelogit_norm_eps)
     # Across workers: whole TFRecord files per worker when there are enough of them.
-    ds = readable(iter(distribute_dataset(strategy, tfrecord_dataset(args.tfrecords, args.train_batch_size,
-                                                                     shuffle=args.shuffle_buffer, seed=args.seed,
-                                                                     flip=not args.no_flip,
-                                                                     keep_last_batch=args.keep_last_batch),
-                                          shard_by_file=len(args.tfrecords) >= num_workers(strategy) > 1)),
-                  args.tfrecords)
+    ds = readable(iter(distribute_dataset(strategy, tfrecord_dataset(config.tfrecords, config.train_batch_size,
+                                                                     shuffle=config.shuffle_buffer, seed=config.seed,
+                                                                     flip=not config.no_flip,
+                                                                     keep_last_batch=config.keep_last_batch),
+                                          shard_by_file=len(config.tfrecords) >= num_workers(strategy) > 1)),
+                  config.tfrecords)
 
     def lr_at(k):  # the schedule of the epoch of global step k (the Ascend port's never advances: --constant_lr)
-        return args.lr_values[0] if args.constant_lr else piecewise_lr(args.lr_values, args.lr_boundaries, k // steps)
+        return config.lr_values[0] if config.constant_lr else piecewise_lr(config.lr_values, config.lr_boundaries, k // steps)
 
     def validate(epoch):
         scalars, text = {}, ""
         for name, (imgs, issame) in evals.items():
-            result = verify(embed(model, imgs, args.eval_batch_size, args.flip), issame)
+            result = verify(embed(model, imgs, config.eval_batch_size, config.flip), issame)
             scalars[f"{name}/accuracy"] = result.accuracy
             text += f"\n  {name}: accuracy {result.accuracy:.4f} ± {result.std:.4f} (threshold {result.threshold:.2f})"
             # One set decides the best checkpoint: --best_on, by default the first (the repos mean LFW).
@@ -166,12 +168,12 @@ def train(args) -> dict:
         total, ce, acc, reg = step(x, y)
         return {"loss": total, "inference_loss": ce, "regularization": reg, "train_acc": acc}
 
-    result = fit(named, ds, manager=manager, counter=epoch_var, unit=steps, total_steps=args.max_epoch * steps,
-        epoch_size=steps, lr=optimizer.learning_rate, lr_at=lr_at, log_dir=log_dir, strategy=strategy,
-        title=lambda done: f"Epoch {done // steps}/{args.max_epoch}",
-        tags={"loss": "loss/total", "inference_loss": "loss/inference", "regularization": "loss/regularization",
-              "train_acc": "train/accuracy"}, evaluate=validate)
+    schedule = Schedule(total_steps=config.max_epoch * steps, epoch_size=steps, unit=steps, lr_at=lr_at,
+                        title=lambda done: f"Epoch {done // steps}/{config.max_epoch}")
+    result = fit(named, ds, schedule, run, manager, epoch_var, optimizer.learning_rate,
+                 tags={"loss": "loss/total", "inference_loss": "loss/inference", "regularization": "loss/regularization",
+                       "train_acc": "train/accuracy"}, evaluate=validate)
     if evals:
         log.info("best %s accuracy %.4f in %s", best_on, float(best_acc.numpy()), run_dir / "best")
-    log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, log_dir)
+    log.info("checkpoints in %s, TensorBoard logs in %s", run_dir, run.log_dir)
     return {"run_dir": run_dir, **result}

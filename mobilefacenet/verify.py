@@ -5,7 +5,7 @@
 Each photo's largest face is found by MTCNN and aligned to the 112x112 arcface template
 (common.align), embedded and L2-normalised. Prints the cosine similarity and the squared
 distance, and same/different at --threshold (a squared distance, insightface's convention), or
-the one `inference` stored beside the checkpoint (`lfw_threshold.json`).
+the one `inference` stored beside the checkpoint (`lfw_thresholds.json`).
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser, positive_int, read_beside_checkpoint
-
-THRESHOLD = "lfw_threshold.json"  # inference's 10-fold threshold, beside the checkpoint
+from common.cli import StageError, add_checkpoint_args, parser, positive_int
+from common.files import THRESHOLDS_FILE, stored_threshold
 
 
 def embed_photos(model, photos: list, detect, echo=print) -> tuple[np.ndarray, list]:
     """Unit embeddings of the largest face of each photo, and the photos that had one."""
     from common.align import largest_faces
     from mobilefacenet.data import normalize
-    from mobilefacenet.evaluate import embed
+    from mobilefacenet.embedding import embed
 
     crops, used = largest_faces(photos, detect, "arcface", echo)
     if not crops:
@@ -32,23 +31,17 @@ def embed_photos(model, photos: list, detect, echo=print) -> tuple[np.ndarray, l
     return embed(model, normalize(np.stack(crops))), used
 
 
-def stored_threshold(prefix: str) -> tuple[float | None, str]:
-    stored, path = read_beside_checkpoint(prefix, THRESHOLD)
-    return (float(stored["threshold"]) if stored else None), str(path)
-
-
 def main(argv=None) -> dict:
     p = parser("mobilefacenet verify", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="run folder, its best/ folder or a ckpt-N prefix, or the original")
+    add_checkpoint_args(p, "mobilefacenet")
     p.add_argument("a", help="a photo")
     p.add_argument("b", help="a photo")
-    p.add_argument("--use_ema", action="store_true", help="original checkpoints: the ExponentialMovingAverage shadows")
     p.add_argument("--threshold", type=float, default=None,
-                   help=f"squared distance below which the faces are the same person (default: {THRESHOLD})")
+                   help=f"squared distance below which the faces are the same person (default: the one in {THRESHOLDS_FILE} beside the checkpoint)")
     p.add_argument("--max_side", type=positive_int, default=640, help="scale larger photos down for detection")
     a = p.parse_args(argv)
     from common.align import Detector
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from mobilefacenet.models.checkpoints import restore_model
 
     for side in (a.a, a.b):
         if not Path(side).is_file():
@@ -60,7 +53,7 @@ def main(argv=None) -> dict:
         raise StageError(f"{missing[0]}: expected a face, found none")
     distance = float(np.sum((emb[0] - emb[1]) ** 2))
     cosine = 1.0 - distance / 2.0
-    threshold, source = (a.threshold, "--threshold") if a.threshold is not None else stored_threshold(prefix)
+    threshold, source = (a.threshold, "--threshold") if a.threshold is not None else stored_threshold(prefix, "squared_distance")
     print(f"cosine similarity {cosine:.4f}  squared distance {distance:.4f}")
     same = None if threshold is None else distance < threshold
     if same is None:

@@ -3,29 +3,11 @@
 import sys
 
 from common.cli import dispatch
-
-STAGES = {
-    "convert_checkpoint": "pfe.convert_checkpoint",
-    "train_base": "pfe.train_base",
-    "train": "pfe.train",
-    "ckpt2pb": "pfe.ckpt2pb",
-    "inf_input2bin": "pfe.inf_input2bin",
-    "pb2om": "pfe.pb2om",
-    "om_inf": "pfe.om_inf",
-    "msame": "common.msame",
-    "atc": "common.atc",
-    "om_output_inf": "pfe.om_output_inf",
-    "om_output_acc": "pfe.om_output_inf",
-    "eval_lfw": "pfe.eval_lfw",
-    "eval_ijb": "pfe.eval_ijb",
-    "verify": "pfe.verify",
-    "demo": "pfe.demo",
-    "bench": "pfe.bench",
-}
+from common.models import MODELS
 
 
 def main(argv=None) -> int:
-    return dispatch("pfe", STAGES, argv)
+    return dispatch("pfe", MODELS["pfe"].stages, argv)
 
 
 if __name__ == "__main__":

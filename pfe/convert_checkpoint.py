@@ -22,7 +22,7 @@ def main(argv=None) -> dict:
     a = p.parse_args(argv)
 
     from common.tf import tf1_import
-    from pfe.models.original import load_original
+    from pfe.models.checkpoints import load_original
 
     prefix = tf1_import.original_prefix(a.ckpt_path)
     base, head, config = load_original(prefix, need_head=None, use_ema=a.use_ema)  # the head when present

@@ -76,7 +76,7 @@ def lfw_images(lfw_dir: str | Path | None, pairs_file: str | Path, image_list: s
     Returns (paths, PairsFile, index of each pair's two images in paths). Pairs are matched
     by basename; ``check_files=False`` only needs the names (scoring msame outputs).
     """
-    from common.metrics import read_pairs
+    from common.lfw_pairs import read_pairs
 
     root, pairs = Path(lfw_dir or "."), read_pairs(pairs_file)
     needed = pairs.image_paths(root)

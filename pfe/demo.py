@@ -10,13 +10,11 @@ om_output_inf (om rows), each printed as the command a user would type. Everythi
 
 from __future__ import annotations
 
-import shlex
 import sys
-import time
 from pathlib import Path
 
 from common.cli import output_dir, parser, positive_int
-from common.demo import run_stage, write_results
+from common.demo import Session, write_results
 
 # The Ascend port's README (sphere64, CASIA): base = TF checkpoint, om = Ascend 310 fp16-mixed.
 ORIGINAL = {"base": (0.99233, 0.99383), "om": (0.99233, 0.99133), "ms_per_image": 18.62}
@@ -50,12 +48,8 @@ def main(argv=None) -> dict:
         train_base,
     )
 
-    work = Path(a.workdir)
-    started = time.time()
-    commands: list[str] = []
-
-    def stage(title, module, args):
-        return run_stage(title, module, args, commands)
+    session = Session(a.workdir, "pfe", argv)
+    work, stage = session.work, session.stage
 
     casia = stage("synthetic CASIA", synthetic, [
         "casia", "--out", str(work / "data" / "casia"), "--identities", str(a.identities),
@@ -95,10 +89,9 @@ def main(argv=None) -> dict:
         "data": f"synthetic CASIA ({a.identities} x {a.images_per_identity}) and LFW ({ckpt['pairs']} pairs), "
                 f"seed {a.seed}", "depth": a.depth, "pairs": ckpt["pairs"],
         "checkpoint": ckpt, "om": om, "ijba": ijb, "ms_per_image": run.average_without_first_ms, "runtime": run.runtime,
-        "model": Path(portable).name, "total_seconds": time.time() - started,
-        "command": "pfe demo " + shlex.join(argv if argv is not None else sys.argv[2:]),
-        "commands": commands,
+        "model": Path(portable).name,
     }
+    results.update(session.facts())
     write_results(work, results_table(results), results, ["roc.png"])
     return results
 

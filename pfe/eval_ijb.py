@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, output_file, parser, positive_int, progress
+from common.cli import StageError, add_checkpoint_args, output_file, parser, positive_int, progress
 
 METHODS = {"mean": "mean of mu, cosine", "pfe_fuse": "PFE fusion, cosine", "pfe_fuse_mls": "PFE fusion, MLS"}
 
@@ -34,8 +34,7 @@ def build_parser():
                    help="ijba: the folder with IJB-A_11_sets/; ijbb/ijbc: the folder with <name>_face_tid_mid.txt "
                         "(or its meta/)")
     p.add_argument("--image_dir", required=True, help="ijba: the IJB-A image root FILE is relative to; ijbb/ijbc: loose_crop/")
-    p.add_argument("--ckpt_path", required=True, help="PFE train run folder or ckpt-N prefix, or an original checkpoint")
-    p.add_argument("--use_ema", action="store_true", help="original checkpoints: the ExponentialMovingAverage shadows")
+    add_checkpoint_args(p, "pfe")
     p.add_argument("--faces", default=None, choices=["crop", "align", "landmarks", "aligned"],
                    help="how faces are cut out (default: crop for ijba, landmarks for ijbb/ijbc)")
     p.add_argument("--fars", type=float, nargs="+", default=[1e-4, 1e-3, 1e-2])
@@ -86,7 +85,7 @@ def pair_scores(features: dict, pairs: np.ndarray, method: str, chunk: int = 100
 def embed_faces(base, head, faces: dict, keys: list[str], mode: str, batch_size: int):
     """compute() for the cache: load the faces batch by batch and run the network on them."""
     from pfe.data import standardize
-    from pfe.eval_lfw import extract
+    from pfe.embedding import embed
     from pfe.ijb import load_face
 
     detect = None
@@ -101,7 +100,7 @@ def embed_faces(base, head, faces: dict, keys: list[str], mode: str, batch_size:
             crop, found = load_face(faces[k], mode, detect)
             crops.append(crop)
             fallback += not found
-        m, s = extract(base, head, standardize(np.stack(crops)), batch_size)
+        m, s = embed(base, head, standardize(np.stack(crops)), batch_size)
         mu.append(m)
         sigma_sq.append(s)
     if fallback:
@@ -125,9 +124,9 @@ def main(argv=None) -> dict:
         raise StageError(f"{image_dir}: expected the {a.protocol} image folder, found nothing")
     splits, faces = (read_ijba(protocol_dir, image_dir, mode) if a.protocol == "ijba"
                      else read_ijbc(protocol_dir, image_dir, a.protocol, mode))
-    from pfe.trainer import restore_pfe
+    from pfe.models.checkpoints import restore_model
 
-    base, head, _, prefix = restore_pfe(a.ckpt_path, a.use_ema)
+    (base, head), _, prefix = restore_model(a.ckpt_path, a.use_ema)
     checkpoint = str(Path(prefix).resolve()) + (" (EMA)" if a.use_ema else "")
     cache = Path(a.cache or Path(prefix).parent / f"ijb_embeddings_{a.protocol}_{mode}.h5")
     keys, arrays, fresh = cached(cache, checkpoint, sorted(faces),

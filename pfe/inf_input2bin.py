@@ -13,15 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common.cli import (
-    add_overwrite,
-    output_dir,
-    output_file,
-    parser,
-    progress,
-    staged_dir,
-    write_text_atomic,
-)
+from common.cli import add_overwrite, output_dir, output_file, parser, progress
+from common.files import staged_dir, write_text_atomic
 
 
 def main(argv=None) -> dict:

@@ -18,19 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, parser, positive_int, read_beside_checkpoint
-
-THRESHOLDS = "lfw_thresholds.json"  # eval_lfw's best thresholds, in score units, beside the checkpoint
+from common.cli import StageError, add_checkpoint_args, parser, positive_int
+from common.files import THRESHOLDS_FILE, stored_threshold
 
 
 def build_parser():
     p = parser("pfe verify", __doc__.strip().splitlines()[0])
-    p.add_argument("--ckpt_path", required=True, help="train run folder or ckpt-N prefix, or an original checkpoint")
+    add_checkpoint_args(p, "pfe")
     p.add_argument("a", help="a photo, or a folder of photos of one person")
     p.add_argument("b", help="a photo, or a folder of photos of one person")
-    p.add_argument("--use_ema", action="store_true", help="original checkpoints: the ExponentialMovingAverage shadows")
     p.add_argument("--threshold", type=float, default=None,
-                   help=f"MLS score at or above which the faces are the same person (default: {THRESHOLDS} "
+                   help=f"MLS score at or above which the faces are the same person (default: {THRESHOLDS_FILE} "
                         "written by eval_lfw beside the checkpoint)")
     p.add_argument("--max_side", type=positive_int, default=640, help="scale larger photos down for detection")
     return p
@@ -51,16 +49,16 @@ def main(argv=None) -> dict:
     from common.align import Detector
     from common.metrics import cosine_pair_score, mls_pair_score
     from pfe.data import standardize
-    from pfe.eval_lfw import extract
+    from pfe.embedding import embed
     from pfe.fusion import aggregate_pfe
-    from pfe.trainer import restore_pfe
+    from pfe.models.checkpoints import restore_model
 
-    base, head, _, prefix = restore_pfe(a.ckpt_path, a.use_ema)
+    (base, head), _, prefix = restore_model(a.ckpt_path, a.use_ema)
     detect = Detector(a.max_side)
     sides = {}
     for name, side in (("a", a.a), ("b", a.b)):
         crops, used = faces_of(side, detect)
-        mu, sigma_sq = extract(base, head, standardize(crops))
+        mu, sigma_sq = embed(base, head, standardize(crops))
         fused = aggregate_pfe(mu, sigma_sq) if len(mu) > 1 else (mu[0], sigma_sq[0])
         sides[name] = {"photos": used, "mu": fused[0], "sigma_sq": fused[1],
                        "mean_sigma_sq": [float(s.mean()) for s in sigma_sq]}
@@ -68,9 +66,9 @@ def main(argv=None) -> dict:
     mls = float(mls_pair_score(sides["a"]["mu"][None], sides["a"]["sigma_sq"][None],
                                sides["b"]["mu"][None], sides["b"]["sigma_sq"][None])[0])
     threshold, source = a.threshold, "--threshold"
-    stored, where = read_beside_checkpoint(prefix, THRESHOLDS)
-    if threshold is None and stored:
-        threshold, source = float(stored["MLS"]), str(where)
+    stored, where = stored_threshold(prefix, "MLS")
+    if threshold is None and stored is not None:
+        threshold, source = stored, str(where)
     for name in ("a", "b"):
         s = sides[name]
         print(f"{name}: {len(s['photos'])} face(s), mean sigma^2 {', '.join(f'{v:.4g}' for v in s['mean_sigma_sq'])}"

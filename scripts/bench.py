@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common.bench import TABLE_HEADER, format_row, machine, numpy_matmul_gflops, write_json  # noqa: E402
-from common.cli import write_text_atomic  # noqa: E402
+from common.files import write_text_atomic  # noqa: E402
+from common.models import MODELS  # noqa: E402
 
-MODELS = ("covpoolfer", "pfe", "mobilefacenet", "microexpression")
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 PRECISION = ("<!-- precision:start -->", "<!-- precision:end -->")
 ORIGINAL = """Published figures, for comparison (their hardware, their batch):

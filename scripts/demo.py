@@ -11,19 +11,21 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from common.models import MODELS  # noqa: E402
 
 
 def steps(out: Path):
-    """Each model's demo makes its own synthetic data under its folder; the msame round trip reuses
-    CovPoolFER's."""
+    """Each model of the table runs its `demo` stage, which makes its own synthetic data under its
+    folder; the msame round trip reuses CovPoolFER's."""
     py = sys.executable
     yield "demo data: preview", [py, "-m", "common.synthetic", "preview", "--out", str(out / "preview.png")]
-    yield "covpoolfer demo", [py, "-m", "covpoolfer", "demo", "--workdir", str(out / "covpoolfer")]
-    yield "msame round trip", [py, "scripts/msame_roundtrip.py", "--data", str(out / "covpoolfer" / "data" / "SFEW_100"),
-                               "--out", str(out / "roundtrip")]
-    yield "mobilefacenet demo", [py, "-m", "mobilefacenet", "demo", "--workdir", str(out / "mobilefacenet")]
-    yield "pfe demo", [py, "-m", "pfe", "demo", "--workdir", str(out / "pfe")]
-    yield "microexpression demo", [py, "-m", "microexpression", "demo", "--workdir", str(out / "microexpression")]
+    for name in MODELS:
+        yield f"{name} demo", [py, "-m", name, "demo", "--workdir", str(out / name)]
+        if name == "covpoolfer":
+            yield "msame round trip", [py, "scripts/msame_roundtrip.py", "--data",
+                                       str(out / "covpoolfer" / "data" / "SFEW_100"), "--out", str(out / "roundtrip")]
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from common.cli import write_bytes_atomic
+from common.files import write_bytes_atomic
 from common.modelspec import ModelSpec, TensorSpec, write_sidecar
 
 
@@ -45,3 +45,15 @@ def write_frozen(graph_def, spec: ModelSpec, path: str | os.PathLike) -> Path:
     write_bytes_atomic(path, graph_def.SerializeToString())
     write_sidecar(path, spec)
     return path
+
+
+def freeze_checkpoint(fn, inputs: list[TensorSpec], output_names: list[str], path: str | os.PathLike,
+                      prefix: str, about: str = "") -> dict:
+    """What every ckpt2pb does once it has restored its model: freeze ``fn``, write the .pb and
+    its sidecar, and say in one line what was written from which checkpoint."""
+    graph_def, spec = freeze(fn, inputs, output_names)
+    path = write_frozen(graph_def, spec, path)
+    ios = ", ".join(f"{t.name} {t.shape} {t.dtype}" for t in spec.outputs)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB{', ' + about if about else ''}) from {prefix}: "
+          f"{spec.inputs[0].name} {spec.inputs[0].shape} -> {ios}")
+    return {"path": path, "spec": spec, "checkpoint": prefix}

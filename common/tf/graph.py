@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from common.cli import StageError
-from common.modelspec import ModelSpec, TensorSpec
+from common.modelspec import Backend, ModelSpec, TensorSpec
 
 _SKIP_OUTPUT_OPS = {"Const", "NoOp", "Placeholder", "Assert", "VarHandleOp"}
 
@@ -77,8 +77,6 @@ def frozen_function(graph_def, input_names: list[str], output_names: list[str]):
 
 def frozen_graph_backend(path: str | os.PathLike, spec: ModelSpec | None = None):
     """msame's portable backend for a .pb: TensorFlow executes the pruned frozen graph."""
-    from common.backends import Backend
-
     graph_def = load_graph_def(path)
     spec = spec or describe_graph(graph_def)
     fn = frozen_function(graph_def, [t.name for t in spec.inputs], [t.name for t in spec.outputs])

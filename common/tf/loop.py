@@ -4,10 +4,10 @@ TensorBoard scalars, one log line per epoch and an eval hook, under any tf.distr
 
 A trainer keeps only its model, its step and its eval:
 
-    strategy, run_dir = start_run(args, args.models_dir, batch_size, config)
-    ... build the model and optimizer under strategy.scope() ...
-    manager = resume(tf.train.Checkpoint(model=model, ..., counter=counter), counter, run_dir, strategy)
-    fit(step, batches, manager=manager, counter=counter, ...)
+    run = start_run(config, models_dir, logs_dir, batch_size)     # config: a RunSettings dataclass
+    ... build the model and optimizer under run.strategy.scope() ...
+    manager = resume(tf.train.Checkpoint(model=model, ..., counter=counter), counter, run)
+    fit(step, batches, Schedule(...), run, manager, counter, optimizer.learning_rate)
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from common.cli import StageError, first_line, progress
+from common.config import RunSettings, as_record
 from common.tf.distribute import (
     CheckpointWriter,
     check_global_batch,
@@ -53,28 +55,53 @@ def no_empty_run_on_failure():
         _new_runs.clear()
 
 
-def start_run(args, models_dir, batch_size: int, config: dict, batch_flag: str = "the batch size"):
-    """Strategy (before any other TensorFlow work), seed, and the run folder (new, or the newest
-    with a checkpoint under --resume) with config.json; only the chief writes. Reads
-    args.strategy, args.cpu_replicas, args.seed and args.resume."""
-    strategy = make_strategy(args.strategy, args.cpu_replicas)
+@dataclass
+class Run:
+    """A started run: its strategy, its folder (None on a worker that is not the chief) and the
+    folder of its TensorBoard logs."""
+    strategy: tf.distribute.Strategy
+    run_dir: Path | None
+    log_dir: str
+
+
+def start_run(config: RunSettings, models_dir: str, logs_dir: str, batch_size: int,
+              batch_flag: str = "the batch size", **facts) -> Run:
+    """Strategy (before any other TensorFlow work), seed, and the run folder under ``models_dir``
+    (new, or the newest with a checkpoint under --resume) with config.json: the trainer's config
+    and the ``facts`` it found in the data (class count, ...); only the chief writes. The logs go
+    to ``logs_dir/<run folder name>``."""
+    strategy = make_strategy(config.strategy, config.cpu_replicas)
     check_global_batch(batch_size, strategy, batch_flag)
-    tf.keras.utils.set_random_seed(args.seed)
+    tf.keras.utils.set_random_seed(config.seed)
     chief = is_chief(strategy)
-    run_dir = run_folder(models_dir, args.resume, chief)
+    run_dir = run_folder(models_dir, config.resume, chief)
     if chief:
         if not any(run_dir.glob("*.index")):
             _new_runs.append(run_dir)
-        write_config(run_dir, {**vars(args), **config})
-    return strategy, run_dir
+        write_config(run_dir, {**as_record(config), **facts})
+    return Run(strategy, run_dir, str(Path(logs_dir) / (run_dir.name if run_dir else "worker")))
 
 
-def resume(checkpoint: tf.train.Checkpoint, counter: tf.Variable, run_dir: Path | None, strategy,
+@dataclass
+class Schedule:
+    """How far a trainer goes and how: ``total_steps`` in epochs of ``epoch_size`` steps (the last
+    may be shorter); checkpoints are numbered by ``unit``s of steps (epoch_size for epochs, 1 for
+    steps); ``lr_at(global_step)`` is each step's learning rate; ``title(steps_done)`` starts the
+    epoch's log line (``Epoch 3/12``, ``step 2000/3000``)."""
+    total_steps: int
+    epoch_size: int
+    unit: int
+    lr_at: Callable[[int], float]
+    title: Callable[[int], str]
+
+
+def resume(checkpoint: tf.train.Checkpoint, counter: tf.Variable, run: Run,
            pretrained: Callable[[], str] | None = None, unit: str = "epoch") -> CheckpointWriter:
     """The checkpoint writer of the run, restored from its newest readable checkpoint when there
     is one (else ``pretrained()`` loads starting weights and returns where from). A save cut
     short (``ckpt-N_temp``) is removed, and a damaged newest checkpoint is skipped with one line
     for the one before. Every worker must have restored the same counter (``unit``s done)."""
+    run_dir, strategy = run.run_dir, run.strategy
     if run_dir is not None and is_chief(strategy):
         for temp in Path(run_dir).glob("*_temp*"):
             log.warning("removing %s, a checkpoint save that was interrupted", temp)
@@ -104,23 +131,22 @@ def resume(checkpoint: tf.train.Checkpoint, counter: tf.Variable, run_dir: Path 
     return manager
 
 
-def fit(step: Callable, batches: Iterator, *, manager: CheckpointWriter, counter: tf.Variable, unit: int,
-        total_steps: int, epoch_size: int, lr: tf.Variable, lr_at: Callable[[int], float], log_dir: str,
-        strategy, title: Callable[[int], str], tags: dict[str, str] | None = None,
+def fit(step: Callable, batches: Iterator, schedule: Schedule, run: Run, manager: CheckpointWriter,
+        counter: tf.Variable, lr: tf.Variable, tags: dict[str, str] | None = None,
         evaluate: Callable[[int], tuple[dict[str, float], str]] | None = None) -> dict:
-    """Run ``step`` from ``counter·unit`` steps done to ``total_steps``, in epochs of ``epoch_size``
-    steps (the last may be shorter), with a checkpoint after each.
+    """Run ``step`` from ``counter`` (in the schedule's units) to the schedule's end, with a
+    checkpoint after each epoch.
 
-    ``counter`` counts what checkpoints are numbered by: epochs (``unit`` = epoch_size) or steps
-    (``unit`` = 1). ``step(x, y)`` returns {name: scalar}, "loss" among them; the epoch means go to
-    the log line as ``name value`` and to TensorBoard under ``tags[name]`` (default: the name).
-    ``lr_at(global_step)`` sets the learning rate before each step. ``evaluate(counter)`` runs after
-    each epoch, before its checkpoint, and returns scalars for TensorBoard and text for the line.
-    ``title(steps_done)`` starts the line (``Epoch 3/12``, ``step 2000/3000``).
+    ``step(x, y)`` returns {name: scalar}, "loss" among them; the epoch means go to the log line
+    as ``name value`` and to TensorBoard under ``tags[name]`` (default: the name). The learning
+    rate is set before each step. ``evaluate(counter)`` runs after each epoch, before its
+    checkpoint, and returns scalars for TensorBoard and text for the line.
     Returns the figures of the last epoch run: steps done, checkpoint, epoch means, eval scalars.
     """
+    unit, total_steps, epoch_size = schedule.unit, schedule.total_steps, schedule.epoch_size
+    lr_at, title = schedule.lr_at, schedule.title
     tags = tags or {}
-    writer = summary_writer(log_dir, strategy)
+    writer = summary_writer(run.log_dir, run.strategy)
     done = int(counter.numpy()) * unit
     result = {"steps": done, "checkpoint": manager.latest_checkpoint}
     if done >= total_steps:

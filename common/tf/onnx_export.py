@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from common.cli import StageError, atomic_path
+from common.cli import StageError
+from common.files import atomic_path
 from common.modelspec import ModelSpec
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from common.cli import StageError, write_text_atomic
+from common.cli import StageError
+from common.files import atomic_dir, write_json_atomic
 
 
 def read_lr_schedule(path: str | os.PathLike) -> list[tuple[int, float]]:
@@ -74,7 +75,7 @@ def run_folder(base: str | os.PathLike, resume: bool, chief: bool = True) -> Pat
 
 
 def write_config(run_dir: Path, config: dict) -> None:
-    write_text_atomic(run_dir / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")
+    write_json_atomic(run_dir / "config.json", config, sort_keys=True)
 
 
 def read_config(path: str | os.PathLike) -> tuple[dict, str]:
@@ -96,26 +97,15 @@ def read_config(path: str | os.PathLike) -> tuple[dict, str]:
 def write_run(output_dir: str | os.PathLike, config: dict, step: int, overwrite: bool = False, **objects) -> str:
     """One of our run folders holding ``objects`` (``model=...``) as checkpoint ``ckpt-<step>`` plus
     config.json, written beside the target and renamed onto it. Returns the checkpoint prefix."""
-    import shutil
-    import tempfile
-
     out = Path(output_dir)
     if out.is_file():
         raise StageError(f"{out}: expected a folder for the run, found a file")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise StageError(f"{out}: expected a new or empty folder for the run, found files (--overwrite replaces them)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         # CheckpointManager writes the `checkpoint` file with relative paths: the folder can move.
         saved = tf.train.CheckpointManager(tf.train.Checkpoint(**objects), str(tmp), max_to_keep=1).save(step)
         write_config(tmp, config)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return str(out / Path(saved).name)
 
 

@@ -2,6 +2,3 @@
 `covpoolnet2` (fc_1 -> bottleneck); original.py reads the author's TF1 checkpoints."""
 
 MODEL_DEFS = ("covpoolnet", "covpoolnet2")
-
-# facenet's get_dataset sorts the class folders: the order the original Logits were trained in.
-SFEW_CLASSES = ["Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"]

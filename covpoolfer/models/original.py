@@ -51,14 +51,3 @@ def assign_original(model: tf.keras.Model, prefix: str, config: dict, use_ema: b
     mapping = {tf1_name(v.path, config["scope"]): v for v in model.weights}
     unknown = tf1_import.assign(prefix, mapping, f"{WHAT} ({config['model_def']})", use_ema)
     tf1_import.warn_unknown(prefix, unknown)
-
-
-def load_original(prefix: str, use_ema: bool = False) -> tuple[tf.keras.Model, dict]:
-    """Our inference model (no dropout) holding an original checkpoint's weights, and its config."""
-    from covpoolfer.models.covpoolnet import build_model
-
-    config = describe(prefix)
-    model = build_model(config["model_def"], config["num_classes"], config["embedding_size"],
-                        config["image_size"], apply_dropout=False, eig_floor=config["eig_floor"])
-    assign_original(model, prefix, config, use_ema)
-    return model, config

@@ -11,7 +11,7 @@ from common.cli import StageError
 from microexpression.models import ARCHS
 
 
-def build_network(arch: str = "resnet50", num_classes: int = 7, pretrained: str | None = None):
+def build_model(arch: str = "resnet50", num_classes: int = 7, pretrained: str | None = None):
     """A fresh network; `pretrained` is a local .pdparams (never downloaded: no network here)."""
     if arch not in ARCHS:
         raise StageError(f"--arch: expected one of {ARCHS}, found '{arch}'")
@@ -51,32 +51,3 @@ def describe_weights(state: dict, path) -> tuple[str, int]:
         raise StageError(f"{path}: expected paddle.vision {'/'.join(ARCHS)} weights with an fc layer, found "
                          f"{len(state)} tensors like {', '.join(list(state)[:3])}")
     return arch, int(state["fc.weight"].shape[1])
-
-
-def load_trained(model_path: str):
-    """paddle.Model of a trained `model_save_dir` prefix: weights plus the .json config train
-    wrote, or, for a model the original notebook saved (`paddle.Model.save`, no .json), the
-    original settings with the architecture and class count read off the weights."""
-    import json
-
-    from microexpression.config import CONFIG
-
-    prefix = str(model_path).removesuffix(".pdparams")
-    params, config_file = Path(prefix + ".pdparams"), Path(prefix + ".json")
-    if not params.is_file():
-        raise StageError(f"{params}: expected trained weights, found nothing")
-    if config_file.is_file():
-        config = json.loads(config_file.read_text())
-    else:
-        arch, classes = describe_weights(paddle.load(str(params)), params)
-        if classes != len(CONFIG["LABEL_MAP"]):
-            raise StageError(f"{params}: expected the original notebook's {len(CONFIG['LABEL_MAP'])} classes without "
-                             f"a {config_file.name} beside it, found {classes} (write train's .json config there)")
-        config = {**CONFIG, "arch": arch, "num_classes": classes}
-        print(f"{config_file}: not found; {params.name} read as the original notebook's model ({arch}, {classes} "
-              f"classes, image {'x'.join(map(str, config['image_shape']))}, LABEL_MAP of config.py)")
-    net = build_network(config.get("arch", "resnet50"), config["num_classes"])
-    model = paddle.Model(net, inputs=input_spec(config["image_shape"]))
-    model.load(prefix, skip_mismatch=False, reset_optimizer=True)
-    model.prepare()  # predict/evaluate need it, even without an optimizer
-    return model, net, config

@@ -69,13 +69,3 @@ def assign_original(model: tf.keras.Model, prefix: str, use_ema: bool = False, h
     what = f"MobileFaceNet_TF ({model.output.shape[-1]}-d{' with its margin head' if head is not None else ''})"
     unknown = tf1_import.assign(prefix, mapping, what, use_ema)
     tf1_import.warn_unknown(prefix, [n for n in unknown if n != MARGIN_HEAD])
-
-
-def load_original(prefix: str, use_ema: bool = False) -> tuple[tf.keras.Model, dict]:
-    """Our backbone (repo variant) with an original checkpoint's weights, and its config."""
-    from mobilefacenet.models.mobilefacenet import build_model
-
-    config = describe(prefix)
-    model = build_model(config["variant"], config["embedding_size"], weight_decay=0.0)
-    assign_original(model, prefix, use_ema)
-    return model, config

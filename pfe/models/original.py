@@ -79,21 +79,3 @@ def assign_original(prefix: str, base: tf.keras.Model, head: tf.keras.Model | No
     what = f"a PFE {base.name}" + (" with its uncertainty module" if head is not None else "")
     unknown = tf1_import.assign(prefix, mapping, what, use_ema)
     tf1_import.warn_unknown(prefix, unknown)
-
-
-def load_original(prefix: str, need_head: bool | None = True, use_ema: bool = False):
-    """(base, head or None, config) with an original checkpoint's weights. ``need_head``: True
-    requires the uncertainty module, False loads the base alone, None the head when present."""
-    from pfe.models.sphere_net import build_base
-    from pfe.models.uncertainty import build_uncertainty
-
-    config = describe(prefix)
-    if need_head and config["stage"] != "train":
-        raise StageError(f"{prefix}: expected a PFE model with its uncertainty module "
-                         f"(UncertaintyModule/...), found a sphere{config['depth']} base only")
-    base = build_base(config["depth"], config["embedding_size"])
-    head = None
-    if need_head or (need_head is None and config["stage"] == "train"):
-        head = build_uncertainty(base.output["conv_final"].shape[-1], config["embedding_size"], 0.0)
-    assign_original(prefix, base, head, use_ema)
-    return base, head, config

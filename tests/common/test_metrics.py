@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from common import metrics
+from common import lfw_pairs, metrics, plots
 
 
 def test_insightface_protocol_on_constructed_distances():
@@ -50,21 +50,21 @@ def test_roc_and_tar_at_far(tmp_path):
     r = metrics.roc(scores, issame)
     assert r.auc == pytest.approx(8 / 9)
     assert r.tar_at_far(0.0) == pytest.approx(2 / 3)
-    png = metrics.plot_rocs({"a": r}, tmp_path / "roc.png")
+    png = plots.plot_rocs({"a": r}, tmp_path / "roc.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_pairs_reader(tmp_path):
     text = "2\t1\nAlice\t1\t2\nAlice\t1\tBob\t3\nCara\t2\t4\nCara\t1\tDan\t1\n"
     (tmp_path / "pairs.txt").write_text(text)
-    p = metrics.read_pairs(tmp_path / "pairs.txt")
+    p = lfw_pairs.read_pairs(tmp_path / "pairs.txt")
     assert p.pairs[1] == ("Alice", 1, "Bob", 3)
     assert p.issame.tolist() == [True, False, True, False]
     assert p.folds.tolist() == [0, 0, 1, 1]
     assert str(p.image_paths("/r")[1][1]) == "/r/Bob/Bob_0003.jpg"
     (tmp_path / "bad.txt").write_text("2\t1\nAlice\t1\n")
     with pytest.raises(Exception, match="expected 4 pair lines"):
-        metrics.read_pairs(tmp_path / "bad.txt")
+        lfw_pairs.read_pairs(tmp_path / "bad.txt")
 
 
 def test_classification_metrics():

@@ -11,7 +11,7 @@ import pytest
 from common import recordio, synthetic, tfrecord
 from common.cli import StageError
 from common.images import class_folders, decode_rgb, list_images, load_rgb
-from common.metrics import read_pairs
+from common.lfw_pairs import read_pairs
 
 
 def _digest(root):

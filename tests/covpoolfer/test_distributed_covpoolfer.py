@@ -1,5 +1,6 @@
-"""CovPoolFER under tf.distribute: two CPU replicas train like one device; two workers over
-loopback train, the chief alone keeps the checkpoint, and a single process resumes it."""
+"""CovPoolFER under tf.distribute: two workers over loopback train, the chief alone keeps the
+checkpoint, and a single process resumes it; a batch that does not split is refused (two CPU
+replicas against one device: tests/common/test_distributed_trainers.py)."""
 
 import json
 import os
@@ -19,12 +20,6 @@ STEP = ["--max_nrof_epochs", "1", "--epoch_size", "1", "--batch_size", "8", "--k
 @pytest.fixture(scope="module")
 def sfew(tmp_path_factory):
     return synthetic.make_sfew(tmp_path_factory.mktemp("d") / "SFEW_100", 2, 1, identities=8)
-
-
-def test_mirrored_on_two_cpu_replicas_equals_one_device(sfew, tmp_path, mirrored_equals_one_device):
-    # The centres and the retracted BiMap weights are among the compared variables.
-    mirrored_equals_one_device("covpoolfer.train", "--models_base_dir", tmp_path, "--data_dir", sfew,
-                               "--logs_base_dir", tmp_path / "logs", *STEP)
 
 
 def test_batch_must_split_across_replicas(sfew, tmp_path):

@@ -49,7 +49,7 @@ def test_released_checkpoint_freezes_and_runs_offline_as_the_original_graph(orig
 def test_convert_checkpoint_then_train_from_the_original_weights(original, tmp_path, capsys):
     sfew, ckpt, expected = original
     convert_checkpoint.main(["--ckpt_path", str(ckpt), "--output_dir", str(tmp_path / "converted")])
-    from covpoolfer.models.covpoolnet import restore_model
+    from covpoolfer.models.checkpoints import restore_model
 
     model, config, _ = restore_model(str(tmp_path / "converted"))
     assert (config["model_def"], config["embedding_size"], config["scope"]) == ("covpoolnet", 7, "DLP-CNN")

@@ -9,8 +9,8 @@ import pytest
 from conftest import check_bad_inputs
 from PIL import Image
 
+from common.models import SFEW_CLASSES
 from covpoolfer import prepare
-from covpoolfer.models import SFEW_CLASSES
 
 
 def _jpg(path, value, size=100):
@@ -71,7 +71,7 @@ def test_synthetic_layouts_prepare_to_seven_classes_each(tmp_path):
         summary = prepare.main(["--dataset", name, "--input", str(source), "--output", str(out)])
         assert {s: sum(c.values()) for s, c in summary["counts"].items()} == splits
         for split in splits:
-            assert sorted(d.name for d in (out / split).iterdir()) == SFEW_CLASSES
+            assert sorted(d.name for d in (out / split).iterdir()) == list(SFEW_CLASSES)
 
 
 @pytest.mark.tf

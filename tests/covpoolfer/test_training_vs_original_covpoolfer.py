@@ -24,7 +24,7 @@ from conftest import assert_losses_match, assert_same_moves, logged_scalars  # n
 
 from common import synthetic  # noqa: E402
 from covpoolfer import train  # noqa: E402
-from covpoolfer.models.covpoolnet import restore_model  # noqa: E402
+from covpoolfer.models.checkpoints import restore_model  # noqa: E402
 from covpoolfer.models.original import tf1_name  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]

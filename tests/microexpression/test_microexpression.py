@@ -91,22 +91,23 @@ def trained(data, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_training_resumes_from_the_last_epoch(trained, capsys):
+def test_training_resumes_from_the_last_epoch(trained, caplog):
     work, args = trained
     assert (work / "chk" / "0.pdparams").is_file() and (work / "out" / "MicroExpression.pdparams").is_file()
     assert list((work / "visualdl_log").glob("vdlrecords.*.log")), "no VisualDL curves (visualdl is in the paddle extra)"
-    capsys.readouterr()
+    caplog.set_level("INFO", "microexpression.train")
     train.main([*args, "--resume", "--set", "epochs=2"])
-    assert "resumed from" in capsys.readouterr().out
+    assert "resumed from" in caplog.text
     assert (work / "chk" / "1.pdparams").is_file()
     assert not [p.name for p in (work / "chk").iterdir() if p.name.startswith(".")]  # no partial saves left
     # A damaged newest checkpoint (a save cut short by a full disk) is skipped, in one line.
     newest = work / "chk" / "1.pdparams"
     newest.write_bytes(newest.read_bytes()[:100])
+    caplog.clear()
     train.main([*args, "--resume", "--set", "epochs=2"])
-    out = capsys.readouterr()
-    assert "1.pdparams: expected a readable checkpoint" in out.err and "resumed from" in out.out
-    assert str(work / "chk" / "0") in out.out
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "1.pdparams: expected a readable checkpoint" in warnings[0]
+    assert f"resumed from {work / 'chk' / '0'}" in caplog.text
     assert (work / "chk" / "1.pdparams").stat().st_size > 100  # epoch 2 trained and saved again
 
 
@@ -122,9 +123,9 @@ def test_evaluate_export_infer_onnx_and_msame_agree(trained, data, tmp_path, cap
     export.main(["--model", model, "--output", str(tmp_path / "legacy" / "M"), "--legacy"])
     assert (tmp_path / "legacy" / "M.pdmodel").is_file()
     # paddle.inference (both formats) against the dygraph network.
-    from microexpression.models.resnet import load_trained
+    from microexpression.models.checkpoints import restore_model
 
-    _, net, _ = load_trained(model)
+    net = restore_model(model)[0].network
     net.eval()
     x = np.random.default_rng(0).normal(size=(2, 3, 32, 32)).astype(np.float32)
     expected = net(paddle.to_tensor(x)).numpy()
@@ -160,11 +161,11 @@ def test_evaluate_export_infer_onnx_and_msame_agree(trained, data, tmp_path, cap
 
 
 def test_pretrained_weights_load_offline_and_missing_ones_fail_in_one_line(tmp_path, capsys):
-    from microexpression.models.resnet import build_network
+    from microexpression.models.resnet import build_model
 
     imagenet = paddle.vision.models.resnet18(num_classes=1000)
     paddle.save(imagenet.state_dict(), str(tmp_path / "resnet18.pdparams"))
-    net = build_network("resnet18", 7, str(tmp_path / "resnet18.pdparams"))
+    net = build_model("resnet18", 7, str(tmp_path / "resnet18.pdparams"))
     np.testing.assert_array_equal(net.conv1.weight.numpy(), imagenet.conv1.weight.numpy())
     assert net.fc.weight.shape == [512, 7]
     assert "1000-class classifier head is skipped" in capsys.readouterr().out
@@ -214,7 +215,7 @@ def test_a_model_saved_by_the_original_notebook_evaluates_predicts_and_exports(d
     """paddle.Model.save of a paddle.vision ResNet with 7 classes and no .json beside it: the
     stages take the original settings and read arch and classes off the weights."""
     from microexpression import predict
-    from microexpression.models.resnet import load_trained
+    from microexpression.models.checkpoints import restore_model
 
     annotate.main(["--data_root", str(data), "--split", "subject"])
     paddle.seed(0)
@@ -224,7 +225,8 @@ def test_a_model_saved_by_the_original_notebook_evaluates_predicts_and_exports(d
     original.save(str(tmp_path / "MicroExpression"))  # .pdparams + .pdopt, as the notebook
     assert not (tmp_path / "MicroExpression.json").exists()
 
-    model, loaded, config = load_trained(str(tmp_path / "MicroExpression"))
+    model, config, _ = restore_model(str(tmp_path / "MicroExpression"))
+    loaded = model.network
     assert (config["arch"], config["num_classes"], config["image_shape"]) == ("resnet18", 7, [3, 224, 224])
     np.testing.assert_array_equal(loaded.fc.weight.numpy(), net.fc.weight.numpy())
     assert "original notebook's model (resnet18, 7 classes" in capsys.readouterr().out
@@ -239,4 +241,4 @@ def test_a_model_saved_by_the_original_notebook_evaluates_predicts_and_exports(d
 
     paddle.save({"fc.weight": paddle.zeros([512, 3])}, str(tmp_path / "other.pdparams"))
     with pytest.raises(StageError, match="expected paddle.vision"):
-        load_trained(str(tmp_path / "other"))
+        restore_model(str(tmp_path / "other"))

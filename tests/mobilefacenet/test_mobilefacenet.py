@@ -201,7 +201,7 @@ def trained(data):
 def test_training_resumes_and_keeps_the_best_checkpoint(trained, data):
     assert tf.train.latest_checkpoint(str(trained)).endswith("ckpt-1")
     assert tf.train.latest_checkpoint(str(trained / "best")).endswith("ckpt-1")
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from mobilefacenet.models.checkpoints import restore_model
 
     before = restore_model(str(trained / "ckpt-1"))[0].get_layer("conv1").kernel.numpy()
     train_nets.main(["--tfrecords", str(data / "train.tfrecords"), "--models_dir", str(data / "models"),
@@ -214,8 +214,8 @@ def test_training_resumes_and_keeps_the_best_checkpoint(trained, data):
 
 @pytest.mark.slow
 def test_several_benchmarks_score_in_one_run_with_a_curve_each(trained, data, capsys):
-    from mobilefacenet.evaluate import embed, load_bin, verify
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from mobilefacenet.embedding import embed, load_bin, verify
+    from mobilefacenet.models.checkpoints import restore_model
 
     tags = set()
     for events in (data / "logs").rglob("events.out.tfevents.*"):
@@ -240,8 +240,8 @@ def test_several_benchmarks_score_in_one_run_with_a_curve_each(trained, data, ca
 
 @pytest.mark.slow
 def test_freeze_image2bin_msame_and_om_accuracy_match_the_checkpoint(trained, data, tmp_path, capsys):
-    from mobilefacenet.evaluate import embed, load_bin, verify
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from mobilefacenet.embedding import embed, load_bin, verify
+    from mobilefacenet.models.checkpoints import restore_model
 
     ckpt2pb.main(["--ckpt_path", str(trained / "best"), "--output_path", str(tmp_path)])
     spec = json.loads((tmp_path / "MobileFaceNet.json").read_text())
@@ -319,7 +319,7 @@ def test_mixed_precision_and_xla_training_run_and_freeze_in_float32(data, tmp_pa
                      "--train_batch_size", "8", "--mixed_precision", "--jit"])
     assert tf.keras.mixed_precision.global_policy().name == "float32"  # not left behind for the next model
     (run,) = list((tmp_path / "models").iterdir())
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from mobilefacenet.models.checkpoints import restore_model
 
     model = restore_model(str(run))[0]
     weights = model.get_layer("conv1").kernel

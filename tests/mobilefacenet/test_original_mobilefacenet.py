@@ -63,7 +63,8 @@ def test_release_freezes_to_the_ports_contract_and_matches_the_original(release,
 
 
 def test_ema_shadows_on_request(release):
-    from mobilefacenet.models.mobilefacenet import l2_normalize, restore_model
+    from mobilefacenet.models.checkpoints import restore_model
+    from mobilefacenet.models.mobilefacenet import l2_normalize
 
     _, ckpt, expected, pixels = release
     x = normalize(pixels[:4])
@@ -86,7 +87,7 @@ def test_train_nets_starts_from_the_release(release, tmp_path, capsys):
     assert "pass --variant repo --embedding_size 192" in capsys.readouterr().err
     train_nets.main([*args, "--variant", "repo", "--embedding_size", "192", "--models_dir", str(tmp_path / "ok")])
     (run_dir,) = list((tmp_path / "ok").iterdir())
-    from mobilefacenet.models.mobilefacenet import restore_model
+    from mobilefacenet.models.checkpoints import restore_model
 
     trained, _, _ = restore_model(str(run_dir))
     theirs = tf.train.load_checkpoint(str(ckpt / "MobileFaceNet_TF.ckpt"))

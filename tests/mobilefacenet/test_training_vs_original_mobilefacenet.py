@@ -22,7 +22,7 @@ from conftest import assert_losses_match, assert_same_moves, logged_scalars  # n
 
 from common import synthetic  # noqa: E402
 from mobilefacenet import convert_recordio, train_nets  # noqa: E402
-from mobilefacenet.models.mobilefacenet import restore_model  # noqa: E402
+from mobilefacenet.models.checkpoints import restore_model  # noqa: E402
 from mobilefacenet.models.original import MARGIN_HEAD, layer_scopes, tf1_name  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]

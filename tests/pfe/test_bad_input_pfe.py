@@ -8,7 +8,7 @@ from PIL import Image
 
 @pytest.fixture
 def bad(tmp_path):
-    from common.metrics import write_pairs
+    from common.lfw_pairs import write_pairs
 
     (tmp_path / "afile").write_text("not a folder")
     lfw = tmp_path / "lfw"

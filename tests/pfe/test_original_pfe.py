@@ -66,9 +66,9 @@ def test_released_base_starts_head_training_and_stays_untouched(tmp_path, make_o
                 "--logs_dir", str(tmp_path / "logs"), "--num_classes_per_batch", "2", "--images_per_class", "4",
                 "--num_steps", "1", "--epoch_size", "1"])
     (run_dir,) = list((tmp_path / "pfe").iterdir())
-    from pfe.trainer import restore_pfe
+    from pfe.models.checkpoints import restore_model
 
-    base, _, config, _ = restore_pfe(str(run_dir))
+    (base, _), config, _ = restore_model(str(run_dir))
     assert config["depth"] == 4
     theirs = tf.train.load_checkpoint(str(ckpt / "ckpt-3000"))
     np.testing.assert_array_equal(base.get_layer("conv3_0").kernel.numpy(), theirs.get_tensor("SphereNet/conv3/Conv/weights"))
@@ -77,8 +77,8 @@ def test_released_base_starts_head_training_and_stays_untouched(tmp_path, make_o
 
     convert_checkpoint.main(["--ckpt_path", str(ckpt), "--output_dir", str(tmp_path / "converted")])
     assert "base only, a `train_base` run" in capsys.readouterr().out
+    from pfe.models.checkpoints import base_config, load_base_weights
     from pfe.models.sphere_net import build_base
-    from pfe.trainer import base_config, load_base_weights
 
     converted = build_base(4)
     load_base_weights(converted, *base_config(str(tmp_path / "converted")))  # a converted run is one of ours

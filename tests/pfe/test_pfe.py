@@ -92,9 +92,9 @@ def test_head_trains_while_the_base_stays_bit_identical(runs):
     assert len(base_keys) > 10
     for k in base_keys:
         np.testing.assert_array_equal(pfe_ckpt.get_tensor(k), base_ckpt.get_tensor(k), err_msg=k)
-    from pfe.trainer import restore_pfe
+    from pfe.models.checkpoints import restore_model
 
-    _, head, _, _ = restore_pfe(str(pfe_run))
+    (_, head), _, _ = restore_model(str(pfe_run))
     assert float(head.get_layer("scale_and_shift").shift.numpy()) != -7.0  # the head moved
 
 
@@ -132,7 +132,7 @@ def test_frozen_graph_bins_and_om_accuracy(runs, tmp_path, capsys):
 
 def _hand_made(tmp_path, n_images=4):
     """Two people, two images each; pair 1 genuine, pair 2 impostor; mu chosen so cosine is perfect."""
-    from common.metrics import write_pairs
+    from common.lfw_pairs import write_pairs
 
     pairs = [("A", 1, "A", 2)] * 1 + [("A", 1, "B", 1)] * 1
     write_pairs(tmp_path / "pairs.txt", pairs * 2, [True, False] * 2, nfolds=2)
@@ -180,7 +180,7 @@ def test_wrong_size_output_is_one_line(tmp_path):
 def test_pairs_naming_a_missing_image_is_one_line(tmp_path):
     synthetic.make_lfw(tmp_path / "lfw", identities=20, pairs_per_fold=1)
     lfw_dir = tmp_path / "lfw" / "lfw_mtcnncaffe_aligned"
-    from common.metrics import read_pairs
+    from common.lfw_pairs import read_pairs
 
     victim = read_pairs(tmp_path / "lfw" / "lfw_pairs.txt").image_paths(lfw_dir)[3][1]
     victim.unlink()

@@ -16,8 +16,8 @@ from conftest import assert_losses_match, assert_same_moves, logged_scalars  # n
 
 from common import synthetic  # noqa: E402
 from pfe import train  # noqa: E402
+from pfe.models.checkpoints import restore_model  # noqa: E402
 from pfe.models.original import base_name, head_name  # noqa: E402
-from pfe.trainer import restore_pfe  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 STEPS, DROP, LR = 4, 2, 1e-3
@@ -40,7 +40,7 @@ def test_steps_move_the_head_as_the_original_trainer_across_the_learning_rate_dr
 
     assert_losses_match(logged_scalars(tmp_path / "logs"), theirs, TAGS)
     (run_dir,) = list((tmp_path / "models").iterdir())
-    base, head, _, _ = restore_pfe(str(run_dir))
+    (base, head), _, _ = restore_model(str(run_dir))
     ours = {base_name(v.path): v.numpy() for v in base.weights}
     ours.update({head_name(v.path): v.numpy() for v in head.weights})
     start = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(ckpt)))
