@@ -5,17 +5,15 @@ files a scorer leaves beside a checkpoint for a later stage (the stored LFW thre
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from common.cli import StageError
-
-log = logging.getLogger("files")
 
 # The best LFW thresholds a scorer found, beside the checkpoint it scored ({score name: value}).
 THRESHOLDS_FILE = "lfw_thresholds.json"
@@ -108,7 +106,7 @@ def write_beside_checkpoint(prefix: str, name: str, payload: dict, what: str) ->
     try:
         write_json_atomic(path, payload)
     except OSError as err:
-        log.warning("%s: %s not stored (%s)", path, what, err.strerror)
+        print(f"warning: {path}: {what} not stored ({err.strerror})", file=sys.stderr)
         return None
     return path
 

@@ -74,7 +74,7 @@ def main(argv=None) -> dict:
                        f"seed {a.seed}",
                "test_images": scores["images"], "top1": scores["top1"], "top5": scores["top5"],
                "chance_top1": scores["chance_top1"], "arch": a.arch, "image_size": a.image_size, "epochs": a.epochs,
-               "ms_per_image": served["ms_per_image"], "runtime": served["runtime"],}
+               "ms_per_image": served["ms_per_image"], "runtime": served["runtime"]}
     table = "\n".join([
         "| MicroExpression | data | split | top-1 | top-5 | ms per image (batch 1) |",
         "|---|---|---|---|---|---|",

@@ -315,7 +315,7 @@ def test_calculate_om_acc_reports_missing_outputs(data, tmp_path):
 @pytest.mark.slow
 def test_mixed_precision_and_xla_training_run_and_freeze_in_float32(data, tmp_path):
     train_nets.main(["--tfrecords", str(data / "train.tfrecords"), "--models_dir", str(tmp_path / "models"),
-                     "--logs_dir", str(tmp_path / "logs"), "--max_epoch", "1", "--steps_per_epoch", "2",
+                     "--logs_dir", str(tmp_path / "logs"), "--max_epoch", "1", "--steps_per_epoch", "1",
                      "--train_batch_size", "8", "--mixed_precision", "--jit"])
     assert tf.keras.mixed_precision.global_policy().name == "float32"  # not left behind for the next model
     (run,) = list((tmp_path / "models").iterdir())
