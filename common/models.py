@@ -46,7 +46,8 @@ MODELS: dict[str, Model] = {m.name: m for m in (
         stages={"prepare": "covpoolfer.prepare", "convert_checkpoint": "covpoolfer.convert_checkpoint",
                 "train": "covpoolfer.train", "ckpt2pb": "covpoolfer.ckpt2pb", "pic2bin": "covpoolfer.pic2bin",
                 "atc": "covpoolfer.atc", "msame": "covpoolfer.msame", "getAcc": "covpoolfer.getAcc",
-                "classify": "covpoolfer.classify", "predict": "covpoolfer.predict", "demo": "covpoolfer.demo",
+                "classify": "covpoolfer.classify", "predict": "covpoolfer.predict",
+                "softmaxClassifier": "covpoolfer.softmaxClassifier", "demo": "covpoolfer.demo",
                 "bench": "covpoolfer.bench"},
         trainers=("covpoolfer.train",)),
     Model(

@@ -8,8 +8,10 @@ import tensorflow as tf
 from common.cli import StageError
 from common.tf import tf1_import
 from common.tf.training import read_config, restore_objects
+from covpoolfer.models import original_temporal
 from covpoolfer.models.covpoolnet import build_model
 from covpoolfer.models.original import assign_original, describe
+from covpoolfer.models.temporal import build_temporal_model
 
 
 def load_original(prefix: str, use_ema: bool = False) -> tuple[tf.keras.Model, dict]:
@@ -59,3 +61,18 @@ def load_pretrained(model: tf.keras.Model, path: str) -> str:
     else:
         restore_objects(prefix, f"a {model.name} model like this run's", model=model)
     return prefix
+
+
+def restore_temporal_model(ckpt_path: str, use_ema: bool = False) -> tuple[tf.keras.Model, dict, str]:
+    """The temporal pooling network of the released TF1 checkpoint (its folder as distributed,
+    whose `checkpoint` file names the author's paths, or a prefix), its config and prefix."""
+    prefix = tf1_import.find_checkpoint(ckpt_path)
+    if not tf1_import.is_original(prefix):
+        raise StageError(f"{prefix}: expected the temporal pooling release (a TF1 checkpoint with "
+                         f"{original_temporal.SCOPE}/spdpooling/orth_weight0), found a checkpoint of ours")
+    config = original_temporal.describe(prefix)
+    model = build_temporal_model(config["num_classes"], config["input_dim"], tuple(config["dims"]),
+                                 config["bottleneck"])
+    original_temporal.assign_original(model, prefix, use_ema)
+    return model, config, prefix
+
