@@ -47,9 +47,10 @@ MODELS: dict[str, Model] = {m.name: m for m in (
                 "train": "covpoolfer.train", "ckpt2pb": "covpoolfer.ckpt2pb", "pic2bin": "covpoolfer.pic2bin",
                 "atc": "covpoolfer.atc", "msame": "covpoolfer.msame", "getAcc": "covpoolfer.getAcc",
                 "classify": "covpoolfer.classify", "predict": "covpoolfer.predict",
-                "softmaxClassifier": "covpoolfer.softmaxClassifier", "demo": "covpoolfer.demo",
+                "tempPoolTrain": "covpoolfer.tempPoolTrain", "softmaxClassifier": "covpoolfer.softmaxClassifier",
+                "demo": "covpoolfer.demo",
                 "bench": "covpoolfer.bench"},
-        trainers=("covpoolfer.train",)),
+        trainers=("covpoolfer.train", "covpoolfer.tempPoolTrain")),
     Model(
         name="pfe", framework="tensorflow",
         summary="probabilistic face embeddings: a sphere net and an uncertainty head trained with MLS (LFW, IJB-A/B/C)",

@@ -63,3 +63,36 @@ def clip_covariance(features: np.ndarray, ridge: float = 1e-3) -> np.ndarray:
     centred = x - x.mean(axis=0)
     cov = centred.T @ centred / (len(x) - 1.0)
     return (cov + ridge * np.trace(cov) * np.eye(x.shape[1])).astype(np.float32)
+
+
+def temporal_subset(frames: int, rng: np.random.Generator) -> np.ndarray:
+    """The original's clip augmentation, one of three chosen at random: every frame; a random 60 %
+    (at least 10 frames when the clip has them); or a 60 % run of consecutive frames about the
+    centre, shifted at random. As the original, a subset holds one frame fewer than its size, but
+    never fewer than two (one frame has no covariance: the original's NaN on two-frame clips)."""
+    size = max(int(0.6 * frames), min(frames, 10))
+    take = min(max(size - 1, 2), frames)
+    choice = int(rng.integers(3))
+    if choice == 0 or frames <= 2:
+        return np.arange(frames)
+    if choice == 1:
+        return np.sort(rng.choice(frames, take, replace=False))
+    origin = int(np.ceil(frames / 2 - size / 2))
+    start = min(max(origin + int(rng.integers(-origin, origin + 1)), 0), frames - take)
+    return np.arange(start, start + take)
+
+
+def covariance_batches(features: list[np.ndarray], labels: np.ndarray, batch_size: int, augment: bool,
+                       shuffle: bool, seed: int):
+    """Endless (covariances [B, d, d] float32, labels [B] int32): the clips in a new order each
+    pass (or listing order), each clip's frames subset at random when ``augment``; batches run on
+    across passes, as the original's input queue does."""
+    rng = np.random.default_rng(seed)
+    pending: list[int] = []
+    while True:
+        while len(pending) < batch_size:
+            pending += list(rng.permutation(len(features)) if shuffle else range(len(features)))
+        batch, pending = pending[:batch_size], pending[batch_size:]
+        covs = [clip_covariance(features[k][temporal_subset(len(features[k]), rng)] if augment else features[k])
+                for k in batch]
+        yield np.stack(covs), labels[batch].astype(np.int32)

@@ -40,3 +40,27 @@ class TrainConfig(RunSettings):
     eig_floor: float
     pretrained_model: str | None
     jit: bool
+
+
+@dataclass(kw_only=True)
+class TemporalTrainConfig(RunSettings):
+    """What `covpoolfer tempPoolTrain` reads."""
+    recipe: str
+    data_dir: str
+    models_base_dir: str
+    logs_base_dir: str
+    optimizer: str
+    adam_epsilon: float
+    learning_rate: float  # -1: the schedule file's
+    learning_rate_schedule_file: str
+    max_nrof_epochs: int
+    epoch_size: int
+    batch_size: int
+    weight_decay: float
+    center_loss_factor: float
+    center_loss_alfa: float
+    center_update: str
+    no_augment: bool
+    no_shuffle: bool
+    bn_decay: float
+    pretrained_model: str | None

@@ -18,10 +18,12 @@ from common.tf.distribute import (
 from common.tf.loop import Schedule, fit, resume, start_run
 from common.tf.optimizers import TF1Momentum
 from common.tf.training import lr_for_epoch, read_lr_schedule
+from covpoolfer.afew import covariance_batches, list_clips, load_features
 from covpoolfer.data import eval_batches, list_dataset, load_images, train_dataset
-from covpoolfer.models.checkpoints import load_pretrained
+from covpoolfer.models import temporal
+from covpoolfer.models.checkpoints import load_pretrained, load_pretrained_temporal
 from covpoolfer.models.covpoolnet import build_model, decayed_kernels
-from covpoolfer.train_config import CENTER_UPDATES, TrainConfig
+from covpoolfer.train_config import CENTER_UPDATES, TemporalTrainConfig, TrainConfig
 
 log = logging.getLogger("covpoolfer.train")
 
@@ -162,5 +164,62 @@ def train(config: TrainConfig, train_dir, val_dir) -> dict:
                  tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy",
                        "regularization": "loss/regularization", "center": "loss/center"},
                  evaluate=validate)
+    log.info("checkpoints in %s, TensorBoard logs in %s", run.run_dir, run.log_dir)
+    return {"run_dir": run.run_dir, **result}
+
+
+def train_temporal(config: TemporalTrainConfig) -> dict:
+    """The temporal pooling network on clip covariances, with the image trainer's step."""
+    from common.cli import setup_logging
+
+    setup_logging()
+    clips = list_clips(config.data_dir)
+    features = [load_features(p) for p in clips.paths]
+    short = [str(p) for p, f in zip(clips.paths, features, strict=True) if len(f) < 2]
+    if short:  # one frame has no covariance: listed, and the rest train
+        log.warning("skipping %d clip(s) of fewer than 2 frames: %s", len(short), ", ".join(short))
+    keep = [k for k, f in enumerate(features) if len(f) >= 2]
+    features, labels = [features[k] for k in keep], clips.labels[keep]
+    log.info("train: %d clips in %d classes from %s", len(features), len(clips.class_names), config.data_dir)
+    if len(features) < config.batch_size:
+        raise StageError(f"{config.data_dir}: expected at least --batch_size {config.batch_size} clips of 2 frames or "
+                         f"more, found {len(features)}")
+    lr_table = read_lr_schedule(config.learning_rate_schedule_file) if config.learning_rate < 0 else None
+    dim = int(features[0].shape[1])
+    run = start_run(config, config.models_base_dir, config.logs_base_dir, config.batch_size, "--batch_size",
+                    network="temporal_pool", classes=clips.class_names, num_classes=len(clips.class_names),
+                    input_dim=dim, dims=list(temporal.DIMS), bottleneck=temporal.BOTTLENECK)
+    strategy = run.strategy
+    with strategy.scope():
+        model = temporal.build_temporal_model(len(clips.class_names), dim, bn_decay=config.bn_decay, seed=config.seed)
+        sync_batch_norm(model, strategy)
+        optimizer = make_optimizer(config.optimizer, adam_epsilon=config.adam_epsilon)
+        centers = tf.Variable(tf.zeros([len(clips.class_names), temporal.BOTTLENECK]), trainable=False, name="centers")
+        optimizer.build(model.trainable_variables + ([centers] if config.center_update == "optimizer" else []))
+        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))  # model/ alone at the top
+    ckpt = tf.train.Checkpoint(model=model, state=state, centers=centers, epoch=epoch_var)
+    pretrained = (lambda: load_pretrained_temporal(model, config.pretrained_model)) if config.pretrained_model else None
+    manager = resume(ckpt, epoch_var, run, pretrained)
+    step = make_train_step(model, optimizer, centers, config.weight_decay, config.center_loss_factor,
+                           config.center_loss_alfa, config.center_update, False, strategy)
+    signature = (tf.TensorSpec([config.batch_size, dim, dim], tf.float32), tf.TensorSpec([config.batch_size], tf.int32))
+    ds = tf.data.Dataset.from_generator(
+        lambda: covariance_batches(features, labels, config.batch_size, not config.no_augment, not config.no_shuffle,
+                                   config.seed), output_signature=signature).prefetch(2)
+    batches = iter(distribute_dataset(strategy, ds))
+
+    def named(x, y):
+        total, ce, reg, center = step(x, y)
+        return {"loss": total, "cross-entropy": ce, "regularization": reg, "center": center}
+
+    schedule = Schedule(total_steps=config.max_nrof_epochs * config.epoch_size, epoch_size=config.epoch_size,
+                        unit=config.epoch_size,
+                        lr_at=lambda k: config.learning_rate if lr_table is None
+                        else lr_for_epoch(lr_table, k // config.epoch_size),
+                        title=lambda done: f"Epoch {done // config.epoch_size}/{config.max_nrof_epochs}")
+    result = fit(named, batches, schedule, run, manager, epoch_var, optimizer.learning_rate,
+                 tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy",
+                       "regularization": "loss/regularization", "center": "loss/center"})
     log.info("checkpoints in %s, TensorBoard logs in %s", run.run_dir, run.log_dir)
     return {"run_dir": run.run_dir, **result}

@@ -281,3 +281,26 @@ def assert_same_moves(start, theirs: dict, ours: dict, bound: float = 1e-3, spre
     print(line)
     assert not failures, "\n".join(failures)
     return len(ours)
+
+
+def write_clips(root, clips_per_class: int, seed: int = 0, frames=(6, 40)):
+    """AFEW-layout clip features, ``root/<Emotion>/<clip>/<clip>.npy`` [frames, 128]: a class
+    direction plus each clip's own mix, so that classes differ and clips vary."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from common.models import SFEW_CLASSES
+
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    directions = rng.standard_normal((len(SFEW_CLASSES), 128))
+    for c, emotion in enumerate(SFEW_CLASSES):
+        for k in range(clips_per_class):
+            n = int(rng.integers(*frames))
+            mix = rng.standard_normal((4, 128)) + directions[c]
+            features = rng.standard_normal((n, 4)) @ mix + 0.3 * rng.standard_normal((n, 128))
+            clip = root / emotion / f"{c:03d}{k:03d}"
+            clip.mkdir(parents=True)
+            np.save(clip / f"{clip.name}.npy", features.astype(np.float32))
+    return root

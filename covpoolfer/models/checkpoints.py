@@ -64,15 +64,37 @@ def load_pretrained(model: tf.keras.Model, path: str) -> str:
 
 
 def restore_temporal_model(ckpt_path: str, use_ema: bool = False) -> tuple[tf.keras.Model, dict, str]:
-    """The temporal pooling network of the released TF1 checkpoint (its folder as distributed,
-    whose `checkpoint` file names the author's paths, or a prefix), its config and prefix."""
+    """The temporal pooling network of a tempPoolTrain run or of the released TF1 checkpoint (its
+    folder as distributed, whose `checkpoint` file names the author's paths, or a prefix), its
+    config and prefix."""
     prefix = tf1_import.find_checkpoint(ckpt_path)
-    if not tf1_import.is_original(prefix):
-        raise StageError(f"{prefix}: expected the temporal pooling release (a TF1 checkpoint with "
-                         f"{original_temporal.SCOPE}/spdpooling/orth_weight0), found a checkpoint of ours")
-    config = original_temporal.describe(prefix)
+    if tf1_import.is_original(prefix):
+        config = original_temporal.describe(prefix)
+    else:
+        config, prefix = read_config(ckpt_path)
+        if config.get("network") != "temporal_pool":
+            raise StageError(f"{prefix}: expected a temporal pooling run (tempPoolTrain) or the release, found the "
+                             f"run of another model")
     model = build_temporal_model(config["num_classes"], config["input_dim"], tuple(config["dims"]),
                                  config["bottleneck"])
-    original_temporal.assign_original(model, prefix, use_ema)
+    if config.get("source") == "tf1":
+        original_temporal.assign_original(model, prefix, use_ema)
+    else:
+        restore_objects(prefix, "a temporal pooling network", model=model)
     return model, config, prefix
 
+
+def load_pretrained_temporal(model: tf.keras.Model, path: str) -> str:
+    """Start tempPoolTrain from the release or one of our runs: every weight is read, so the
+    widths and the class count must match. Returns the prefix."""
+    prefix = tf1_import.find_checkpoint(path)
+    if tf1_import.is_original(prefix):
+        config = original_temporal.describe(prefix)
+        found = config["num_classes"]
+        if found != model.output["logits"].shape[-1]:
+            raise StageError(f"{prefix}: --pretrained_model: expected {model.output['logits'].shape[-1]} classes, "
+                             f"found {found}")
+        original_temporal.assign_original(model, prefix)
+    else:
+        restore_objects(prefix, "a temporal pooling network like this run's", model=model)
+    return prefix

@@ -1,7 +1,7 @@
 """Every TensorFlow trainer in the model table under tf.distribute: one step on two CPU replicas
 (--strategy mirrored --cpu_replicas 2) equals the single-device step on the same global batch:
 the same loss and every weight after the step (synchronised batch norm, CovPoolFER's centres and
-retracted BiMap weights, PFE's MLS over every pair of the gathered batch, MobileFaceNet's margin
+retracted BiMap weights (image and temporal pooling), PFE's MLS over every pair of the gathered batch, MobileFaceNet's margin
 head). A trainer added to the table without a one-step recipe here fails the first test."""
 
 import pytest
@@ -53,8 +53,17 @@ def mobilefacenet_step(root):
             "--steps_per_epoch", "1", "--train_batch_size", "8", "--bn_decay", "0.5", "--seed", "4"]
 
 
+def temporal_step(root):
+    from conftest import write_clips
+
+    data = write_clips(root / "afew", clips_per_class=2)
+    return ["--logs_base_dir", root / "logs", "--data_dir", data, "--max_nrof_epochs", "1", "--epoch_size", "1",
+            "--batch_size", "8", "--no_augment", "--learning_rate", "0.01", "--bn_decay", "0.9", "--seed", "3"]
+
+
 # trainer -> (its flag for the runs folder, its one-step arguments on synthetic data made under root)
 ONE_STEP = {"covpoolfer.train": ("--models_base_dir", covpoolfer_step),
+            "covpoolfer.tempPoolTrain": ("--models_base_dir", temporal_step),
             "pfe.train_base": ("--models_dir", pfe_base_step),
             "pfe.train": ("--models_dir", pfe_head_step),
             "mobilefacenet.train_nets": ("--models_dir", mobilefacenet_step)}

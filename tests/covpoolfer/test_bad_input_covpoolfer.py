@@ -40,6 +40,9 @@ def bad(tmp_path):
     (tmp_path / "refs_stale" / "7.txt").write_text("1\n")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text("{}")
+    (tmp_path / "afew_ok" / "Angry" / "c1").mkdir(parents=True)  # clip features as softmaxClassifier reads them
+    np.save(tmp_path / "afew_ok" / "Angry" / "c1" / "c1.npy", np.ones((4, 128), np.float32))
+    (tmp_path / "afew_nonpy" / "Angry" / "c1").mkdir(parents=True)
     # msame TXT outputs of two batches of 3 and the references that go with them, then broken copies
     out = tmp_path / "msame_out" / "2026_1_1_0_0_0_0"
     out.mkdir(parents=True)
@@ -102,10 +105,21 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
         ([*get_acc, bad / "refs_short"], 1, ["0_output_0.txt", "expected 2 predictions", "found 3"]),
         ([*get_acc, bad / "refs_other"], 1, ["1.txt", "manifest.tsv", "another pic2bin run"]),
         ([*get_acc, bad / "nothing"], 1, ["nothing", "reference"]),
+        # the temporal pooling stages: clip feature folders and models
+        (["covpoolfer", "softmaxClassifier", bad / "nothing", bad], 1, ["nothing", "emotion folders"]),
+        (["covpoolfer", "softmaxClassifier", bad / "empty", bad], 1, ["empty", "clip folders"]),
+        (["covpoolfer", "softmaxClassifier", bad / "afew_nonpy", bad], 1, ["c1", "c1.npy", "an empty folder"]),
+        (["covpoolfer", "softmaxClassifier", bad / "afew_ok", bad / "nothing"], 1, ["nothing", "checkpoint"]),
+        (["covpoolfer", "softmaxClassifier", bad / "afew_ok", bad / "run"], 1, ["run", "no *.index file"]),
+        (["covpoolfer", "softmaxClassifier", bad / "afew_ok", bad, "--predictions", bad], 2, ["--predictions"]),
+        (["covpoolfer", "tempPoolTrain", "--data_dir", bad / "afew_ok", "--models_base_dir", f], 2,
+         ["--models_base_dir"]),
+        (["covpoolfer", "tempPoolTrain", "--data_dir", bad / "afew_ok", "--models_base_dir", bad / "m",
+          "--logs_base_dir", bad / "l"], 1, ["afew_ok", "--batch_size 31", "found 1"]),
     ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 32
+    assert checked == 40
 
 
 def test_matching_outputs_and_references_score(bad):

@@ -12,30 +12,16 @@ import numpy as np
 import pytest
 
 from common.cli import StageError, run
-from common.models import SFEW_CLASSES
 
 tf = pytest.importorskip("tensorflow")
 
-from covpoolfer import softmaxClassifier  # noqa: E402
+from conftest import write_clips  # noqa: E402
+
+from covpoolfer import softmaxClassifier, tempPoolTrain  # noqa: E402
 from covpoolfer.afew import clip_covariance, list_clips, load_features  # noqa: E402
 from covpoolfer.models.checkpoints import restore_temporal_model  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-
-def write_clips(root: Path, clips_per_class: int, seed: int = 0, frames=(6, 40)) -> Path:
-    """AFEW-layout features: per clip [frames, 128], a class direction plus a clip's own mix."""
-    rng = np.random.default_rng(seed)
-    directions = rng.standard_normal((len(SFEW_CLASSES), 128))
-    for c, emotion in enumerate(SFEW_CLASSES):
-        for k in range(clips_per_class):
-            n = int(rng.integers(*frames))
-            mix = rng.standard_normal((4, 128)) + directions[c]
-            features = rng.standard_normal((n, 4)) @ mix + 0.3 * rng.standard_normal((n, 128))
-            clip = root / emotion / f"{c:03d}{k:03d}"
-            clip.mkdir(parents=True)
-            np.save(clip / f"{clip.name}.npy", features.astype(np.float32))
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +80,23 @@ def test_bad_models_and_features_fail_in_one_line(release, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(StageError, match="expected emotion folders"):
         list_clips(tmp_path / "empty")
+
+
+def test_temporal_training_resumes_keeps_w_orthonormal_and_is_scored_by_softmax_classifier(release, tmp_path, capsys):
+    features, _, _ = release
+    args = ["--data_dir", str(features), "--models_base_dir", str(tmp_path / "models"), "--logs_base_dir",
+            str(tmp_path / "logs"), "--epoch_size", "2", "--batch_size", "8", "--learning_rate", "0.01", "--seed", "1"]
+    first = tempPoolTrain.main([*args, "--max_nrof_epochs", "1"])
+    run_dir = first["run_dir"]
+    assert (run_dir / "ckpt-1.index").is_file() and np.isfinite(first["loss"])
+    second = tempPoolTrain.main([*args, "--max_nrof_epochs", "2", "--resume"])
+    assert second["run_dir"] == run_dir and (run_dir / "ckpt-2.index").is_file()
+    model, config, _ = restore_temporal_model(str(run_dir))
+    assert config["network"] == "temporal_pool" and config["classes"][0] == "Angry"
+    for w in (v for v in model.weights if "orth_weight" in v.name):
+        np.testing.assert_allclose(w.numpy().T @ w.numpy(), np.eye(w.shape[1]), atol=1e-5)  # retracted after each step
+    capsys.readouterr()
+    result = softmaxClassifier.main([str(features), str(run_dir)])
+    assert result["scored"] == 35 and 0.0 <= result["accuracy"] <= 1.0
+    assert "Total Accuracy: " in capsys.readouterr().out
+
