@@ -255,11 +255,14 @@ def add_checkpoint_args(p: argparse.ArgumentParser, model: str) -> None:
                    help="original checkpoints: read the ExponentialMovingAverage shadows where present")
 
 
-def add_freeze_args(p: argparse.ArgumentParser, output_path: str, output_name: str, batch_size: int) -> None:
-    """The output flags of every ckpt2pb, with the original's defaults."""
+def add_freeze_args(p: argparse.ArgumentParser, output_path: str, output_name: str | None, batch_size: int | None,
+                    by_model: str = "") -> None:
+    """The output flags of every ckpt2pb, with the original's defaults (None: ``by_model`` says
+    which default each network takes)."""
     p.add_argument("--output_path", type=output_dir, default=output_path, help="output folder")
-    p.add_argument("--output_name", default=output_name)
-    p.add_argument("--batch_size", type=positive_int, default=batch_size, help="fixed batch of the frozen graph")
+    p.add_argument("--output_name", default=output_name, help=f"file name of the .pb{by_model}")
+    p.add_argument("--batch_size", type=positive_int, default=batch_size,
+                   help=f"fixed batch of the frozen graph{by_model}")
 
 
 def add_convert_args(p: argparse.ArgumentParser, checkpoint: str) -> None:

@@ -4,7 +4,8 @@
 
 DATA_DIR holds one folder per emotion and one folder per clip with ``<clip>.npy``, the clip's
 per-frame 128-d features; each clip's covariance goes through the network. MODEL is the released
-checkpoint folder as distributed (its `checkpoint` file names the author's paths) or a prefix.
+checkpoint folder as distributed (its `checkpoint` file names the author's paths), a tempPoolTrain
+run, or the frozen graph ckpt2pb writes (TemporalPool.pb, run at its fixed batch, the last padded).
 Prints the original's lines: the total accuracy, the accuracy counting the clips without a
 detected face (AFEW Val has 383) as chance, and the accuracy of each class.
 """
@@ -12,6 +13,7 @@ detected face (AFEW Val has 383) as chance, and the accuracy of each class.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +25,8 @@ AFEW_VAL_CLIPS = 383  # the original's constant: every clip of AFEW 7.0 Val, fac
 def build_parser():
     p = parser("covpoolfer softmaxClassifier", __doc__.strip().splitlines()[0])
     p.add_argument("data_dir", help="emotion folders of clip folders, each with <clip>.npy [frames, 128]")
-    p.add_argument("model", help="the temporal pooling checkpoint: the release's folder or a ckpt prefix")
+    p.add_argument("model", help="the temporal pooling network: the release's folder, a tempPoolTrain run or ckpt "
+                                 "prefix, or a frozen TemporalPool.pb (ckpt2pb)")
     p.add_argument("--batch_size", type=positive_int, default=90, help="clips per forward pass")
     p.add_argument("--min_nrof_videos_per_class", type=int, default=0,
                    help="only classes with at least this many clips are scored (the original parses it, default "
@@ -47,24 +50,52 @@ def adjusted_accuracy(accuracy: float, scored: int, total: int, classes: int, or
     return (100.0 * accuracy * scored + per_missing * missing) / total
 
 
+def classifier(model: str, use_ema: bool):
+    """(covariances [N, d, d] -> logits [N, classes], d, classes, where from) of a checkpoint or a
+    frozen .pb; a .pb runs at its fixed batch, the last one padded with the first clips as the
+    original pads."""
+    if Path(model).suffix == ".pb":
+        from common.backends import load_backend
+
+        backend = load_backend(model)
+        names = [t.name for t in backend.spec.inputs]
+        if names[:1] != ["input"] or backend.spec.outputs[0].name.split(":")[0] != "Logits/BiasAdd":
+            raise StageError(f"{model}: expected a frozen temporal pooling graph (input, phase_train -> Logits/BiasAdd), "
+                             f"found inputs {names} and outputs {[t.name for t in backend.spec.outputs]}")
+        batch, dim = backend.spec.inputs[0].shape[0], backend.spec.inputs[0].shape[-1]
+
+        def run(covariances):
+            n = len(covariances)
+            padded = np.concatenate([covariances, np.resize(covariances, (-n % batch, dim, dim))])
+            extra = [np.array(False)] if len(names) > 1 else []
+            return np.concatenate([backend([padded[i:i + batch], *extra])[0]
+                                   for i in range(0, len(padded), batch)])[:n]
+
+        return run, dim, backend.spec.outputs[0].shape[-1], model
+    from covpoolfer.models.checkpoints import restore_temporal_model
+
+    net, config, prefix = restore_temporal_model(model, use_ema)
+    return (lambda covariances: net(covariances, training=False)["logits"].numpy()), config["input_dim"], \
+        config["num_classes"], prefix
+
+
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     from common.files import write_text_atomic
     from covpoolfer.afew import clip_covariance, list_clips, load_features
-    from covpoolfer.models.checkpoints import restore_temporal_model
 
     clips = list_clips(a.data_dir)
     counts = np.bincount(clips.labels, minlength=len(clips.class_names))
     keep = np.isin(clips.labels, np.flatnonzero(counts >= a.min_nrof_videos_per_class))
     print(f"Number of classes: {len(clips.class_names)}")
     print(f"Number of videos: {int(keep.sum())}")
-    model, config, prefix = restore_temporal_model(a.model, a.use_ema)
-    if config["num_classes"] != len(clips.class_names):
-        raise StageError(f"{a.data_dir}: expected {config['num_classes']} emotion folders (the classes of {prefix}), "
+    logits_of, dim, classes, prefix = classifier(a.model, a.use_ema)
+    if classes != len(clips.class_names):
+        raise StageError(f"{a.data_dir}: expected {classes} emotion folders (the classes of {prefix}), "
                          f"found {len(clips.class_names)}")
     scored, covariances, skipped = [], [], []
     for k in np.flatnonzero(keep):
-        features = load_features(clips.paths[k], config["input_dim"])
+        features = load_features(clips.paths[k], dim)
         if len(features) < 2:  # one frame has no covariance
             skipped.append(clips.paths[k])
             print(f"skipped: {clips.paths[k]}: expected at least 2 frames, found {len(features)}", file=sys.stderr)
@@ -73,7 +104,7 @@ def main(argv=None) -> dict:
         covariances.append(clip_covariance(features))
     if not scored:
         raise StageError(f"{a.data_dir}: expected clips of at least 2 frames, found none")
-    predicted = np.concatenate([np.argmax(model(np.stack(covariances[i:i + a.batch_size]), training=False)["logits"], 1)
+    predicted = np.concatenate([np.argmax(logits_of(np.stack(covariances[i:i + a.batch_size])), 1)
                                 for i in range(0, len(covariances), a.batch_size)])
     labels = clips.labels[scored]
     accuracy = float(np.mean(predicted == labels))

@@ -63,6 +63,14 @@ def load_pretrained(model: tf.keras.Model, path: str) -> str:
     return prefix
 
 
+def is_temporal(ckpt_path: str) -> bool:
+    """Whether a checkpoint (ours or a release) holds the temporal pooling network."""
+    prefix = tf1_import.find_checkpoint(ckpt_path)
+    if tf1_import.is_original(prefix):
+        return any(n.startswith(f"{original_temporal.SCOPE}/") for n in tf1_import.list_shapes(prefix))
+    return read_config(ckpt_path)[0].get("network") == "temporal_pool"
+
+
 def restore_temporal_model(ckpt_path: str, use_ema: bool = False) -> tuple[tf.keras.Model, dict, str]:
     """The temporal pooling network of a tempPoolTrain run or of the released TF1 checkpoint (its
     folder as distributed, whose `checkpoint` file names the author's paths, or a prefix), its

@@ -17,7 +17,7 @@ tf = pytest.importorskip("tensorflow")
 
 from conftest import write_clips  # noqa: E402
 
-from covpoolfer import softmaxClassifier, tempPoolTrain  # noqa: E402
+from covpoolfer import ckpt2pb, softmaxClassifier, tempPoolTrain  # noqa: E402
 from covpoolfer.afew import clip_covariance, list_clips, load_features  # noqa: E402
 from covpoolfer.models.checkpoints import restore_temporal_model  # noqa: E402
 
@@ -58,6 +58,16 @@ def test_softmax_classifier_predicts_as_the_original_graph(release, tmp_path, ca
     assert result["adjusted_accuracy"] == pytest.approx((accuracy * 35 + (383 - 35) / 7) / 383)
     rows = (tmp_path / "p.tsv").read_text().splitlines()
     assert rows[0] == "clip\tlabel\tpredicted" and len(rows) == 36
+
+
+def test_the_release_freezes_with_the_original_node_names_and_classifies_the_same(release, tmp_path):
+    features, folder, expected = release
+    frozen = ckpt2pb.main(["--ckpt_path", str(folder), "--output_path", str(tmp_path)])
+    assert frozen["path"] == tmp_path / "TemporalPool.pb"
+    assert [(t.name, t.shape) for t in frozen["spec"].inputs] == [("input", [31, 128, 128]), ("phase_train", [])]
+    assert [(t.name, t.shape) for t in frozen["spec"].outputs] == [("Logits/BiasAdd", [31, 7])]
+    result = softmaxClassifier.main([str(features), str(frozen["path"]), "--batch_size", "31"])  # 35 clips: padded
+    assert result["predictions"] == expected["logits"].argmax(1).tolist()
 
 
 def test_a_one_frame_clip_is_listed_and_the_rest_go_on(release, tmp_path, capsys):
