@@ -23,7 +23,12 @@ from covpoolfer.data import eval_batches, list_dataset, load_images, train_datas
 from covpoolfer.models import temporal
 from covpoolfer.models.checkpoints import load_pretrained, load_pretrained_temporal
 from covpoolfer.models.covpoolnet import build_model, decayed_kernels
-from covpoolfer.train_config import CENTER_UPDATES, TemporalTrainConfig, TrainConfig
+from covpoolfer.train_config import (
+    CENTER_UPDATES,
+    CovPoolTraining,
+    TemporalTrainConfig,
+    TrainConfig,
+)
 
 log = logging.getLogger("covpoolfer.train")
 
@@ -120,52 +125,26 @@ def train(config: TrainConfig, train_dir, val_dir) -> dict:
     # The input above needed no TensorFlow: the strategy comes first among TF work.
     run = start_run(config, config.models_base_dir, config.logs_base_dir, config.batch_size, "--batch_size",
                     classes=classes, num_classes=len(classes))
-    strategy = run.strategy
 
-    with strategy.scope():
-        model = build_model(config.model_def, len(classes), config.embedding_size, config.image_size,
-                            config.keep_probability, not config.ignore_keep_probability, config.seed,
-                            config.bn_decay, config.eig_floor)
-        sync_batch_norm(model, strategy)
-        optimizer = make_optimizer(config.optimizer, adam_epsilon=config.adam_epsilon)
-        emb = model.output["prelogits"].shape[-1]
-        centers = tf.Variable(tf.zeros([len(classes), emb]), trainable=False, name="centers")
-        optimizer.build(model.trainable_variables + ([centers] if config.center_update == "optimizer" else []))
-        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    # The optimizer sits two levels down so that every model weight is saved under model/...
-    # (a checkpoint stores each variable at its shortest path): ckpt2pb restores the model alone.
-    state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
-    ckpt = tf.train.Checkpoint(model=model, state=state, centers=centers, epoch=epoch_var)
-    pretrained = (lambda: load_pretrained(model, config.pretrained_model)) if config.pretrained_model else None
-    manager = resume(ckpt, epoch_var, run, pretrained)
+    def build():
+        return build_model(config.model_def, len(classes), config.embedding_size, config.image_size,
+                           config.keep_probability, not config.ignore_keep_probability, config.seed,
+                           config.bn_decay, config.eig_floor)
 
-    step = make_train_step(model, optimizer, centers, config.weight_decay, config.center_loss_factor,
-                           config.center_loss_alfa, config.center_update, config.jit, strategy)
-    batches = iter(distribute_dataset(strategy, train_dataset(images, labels, config.batch_size, not config.no_augment,
-                                                              config.seed, not config.no_shuffle)))
+    def validate(model):
+        def on_epoch(epoch):
+            if val is None:
+                return {}, ""
+            acc = float(np.mean(predict(model, val[0], config.batch_size)["logits"].argmax(1) == val[1]))
+            return {"val/accuracy": acc}, f"  val_acc {acc:.4f}"
+        return on_epoch
 
-    def lr_at(k):  # the schedule file's rate for the epoch of global step k
-        return config.learning_rate if lr_table is None else lr_for_epoch(lr_table, k // config.epoch_size)
+    def batches():
+        return train_dataset(images, labels, config.batch_size, not config.no_augment, config.seed,
+                             not config.no_shuffle)
 
-    def validate(epoch):
-        if val is None:
-            return {}, ""
-        acc = float(np.mean(predict(model, val[0], config.batch_size)["logits"].argmax(1) == val[1]))
-        return {"val/accuracy": acc}, f"  val_acc {acc:.4f}"
-
-    def named(x, y):
-        total, ce, reg, center = step(x, y)
-        return {"loss": total, "cross-entropy": ce, "regularization": reg, "center": center}
-
-    schedule = Schedule(total_steps=config.max_nrof_epochs * config.epoch_size, epoch_size=config.epoch_size,
-                        unit=config.epoch_size, lr_at=lr_at,
-                        title=lambda done: f"Epoch {done // config.epoch_size}/{config.max_nrof_epochs}")
-    result = fit(named, batches, schedule, run, manager, epoch_var, optimizer.learning_rate,
-                 tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy",
-                       "regularization": "loss/regularization", "center": "loss/center"},
-                 evaluate=validate)
-    log.info("checkpoints in %s, TensorBoard logs in %s", run.run_dir, run.log_dir)
-    return {"run_dir": run.run_dir, **result}
+    return _train_with_centres(config, run, lr_table, build, len(classes), load_pretrained, batches, config.jit,
+                               validate)
 
 
 def train_temporal(config: TemporalTrainConfig) -> dict:
@@ -189,37 +168,59 @@ def train_temporal(config: TemporalTrainConfig) -> dict:
     run = start_run(config, config.models_base_dir, config.logs_base_dir, config.batch_size, "--batch_size",
                     network="temporal_pool", classes=clips.class_names, num_classes=len(clips.class_names),
                     input_dim=dim, dims=list(temporal.DIMS), bottleneck=temporal.BOTTLENECK)
+    signature = (tf.TensorSpec([config.batch_size, dim, dim], tf.float32), tf.TensorSpec([config.batch_size], tf.int32))
+
+    def batches():
+        return tf.data.Dataset.from_generator(
+            lambda: covariance_batches(features, labels, config.batch_size, not config.no_augment,
+                                       not config.no_shuffle, config.seed), output_signature=signature).prefetch(2)
+
+    return _train_with_centres(
+        config, run, lr_table,
+        lambda: temporal.build_temporal_model(len(clips.class_names), dim, bn_decay=config.bn_decay, seed=config.seed),
+        len(clips.class_names), load_pretrained_temporal, batches)
+
+
+TAGS = {"loss": "loss/total", "cross-entropy": "loss/cross_entropy", "regularization": "loss/regularization",
+        "center": "loss/center"}
+
+
+def _train_with_centres(config: CovPoolTraining, run, lr_table, build, num_classes: int, load_pretrained_weights,
+                        make_batches, jit: bool = False, evaluate=None) -> dict:
+    """What both trainers do once their run has started: the network (``build()``, under the
+    strategy), the optimizer and the centres, resuming or --pretrained_model, then the epochs
+    of the step on ``make_batches()`` (a tf.data.Dataset, made after the model, as its random
+    ops always were). ``evaluate(model)`` gives the per-epoch eval hook."""
     strategy = run.strategy
     with strategy.scope():
-        model = temporal.build_temporal_model(len(clips.class_names), dim, bn_decay=config.bn_decay, seed=config.seed)
+        model = build()
         sync_batch_norm(model, strategy)
         optimizer = make_optimizer(config.optimizer, adam_epsilon=config.adam_epsilon)
-        centers = tf.Variable(tf.zeros([len(clips.class_names), temporal.BOTTLENECK]), trainable=False, name="centers")
+        emb = model.output["prelogits"].shape[-1]
+        centers = tf.Variable(tf.zeros([num_classes, emb]), trainable=False, name="centers")
         optimizer.build(model.trainable_variables + ([centers] if config.center_update == "optimizer" else []))
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))  # model/ alone at the top
+    # The optimizer sits two levels down so that every model weight is saved under model/...
+    # (a checkpoint stores each variable at its shortest path): ckpt2pb restores the model alone.
+    state = tf.train.Checkpoint(inner=tf.train.Checkpoint(optimizer=optimizer))
     ckpt = tf.train.Checkpoint(model=model, state=state, centers=centers, epoch=epoch_var)
-    pretrained = (lambda: load_pretrained_temporal(model, config.pretrained_model)) if config.pretrained_model else None
+    pretrained = (lambda: load_pretrained_weights(model, config.pretrained_model)) if config.pretrained_model else None
     manager = resume(ckpt, epoch_var, run, pretrained)
     step = make_train_step(model, optimizer, centers, config.weight_decay, config.center_loss_factor,
-                           config.center_loss_alfa, config.center_update, False, strategy)
-    signature = (tf.TensorSpec([config.batch_size, dim, dim], tf.float32), tf.TensorSpec([config.batch_size], tf.int32))
-    ds = tf.data.Dataset.from_generator(
-        lambda: covariance_batches(features, labels, config.batch_size, not config.no_augment, not config.no_shuffle,
-                                   config.seed), output_signature=signature).prefetch(2)
-    batches = iter(distribute_dataset(strategy, ds))
+                           config.center_loss_alfa, config.center_update, jit, strategy)
+    batches = iter(distribute_dataset(strategy, make_batches()))
 
     def named(x, y):
         total, ce, reg, center = step(x, y)
         return {"loss": total, "cross-entropy": ce, "regularization": reg, "center": center}
 
+    def lr_at(k):  # the schedule file's rate for the epoch of global step k
+        return config.learning_rate if lr_table is None else lr_for_epoch(lr_table, k // config.epoch_size)
+
     schedule = Schedule(total_steps=config.max_nrof_epochs * config.epoch_size, epoch_size=config.epoch_size,
-                        unit=config.epoch_size,
-                        lr_at=lambda k: config.learning_rate if lr_table is None
-                        else lr_for_epoch(lr_table, k // config.epoch_size),
+                        unit=config.epoch_size, lr_at=lr_at,
                         title=lambda done: f"Epoch {done // config.epoch_size}/{config.max_nrof_epochs}")
-    result = fit(named, batches, schedule, run, manager, epoch_var, optimizer.learning_rate,
-                 tags={"loss": "loss/total", "cross-entropy": "loss/cross_entropy",
-                       "regularization": "loss/regularization", "center": "loss/center"})
+    result = fit(named, batches, schedule, run, manager, epoch_var, optimizer.learning_rate, tags=TAGS,
+                 evaluate=evaluate(model) if evaluate else None)
     log.info("checkpoints in %s, TensorBoard logs in %s", run.run_dir, run.log_dir)
     return {"run_dir": run.run_dir, **result}
