@@ -24,11 +24,14 @@ class Model:
     summary: str
     input: str  # what the network takes
     input_name: str  # the frozen graph's (or exported model's) input
+    input_shape: tuple[int, ...]  # one image, in the layout the network takes
+    pixel_norm: tuple[float, float] | None  # (mean, scale): it takes (pixels - mean) * scale; None: see `input`
     outputs: tuple[str, ...]  # its outputs, by default
     classes: tuple[str, ...] | None  # class names in logit order (None: an embedding model)
     build: str  # "module:function" of the network
     restore: str  # "module:function": checkpoint path -> (model, config, prefix)
     checkpoints: str  # what `restore` accepts
+    frozen: str = ""  # the file ckpt2pb / export writes by default
     stages: dict[str, str] = field(default_factory=dict)  # stage name -> module
     trainers: tuple[str, ...] = ()  # the stages that train (resumable, tf.distribute or paddle.distributed)
 
@@ -38,7 +41,8 @@ MODELS: dict[str, Model] = {m.name: m for m in (
         name="covpoolfer", framework="tensorflow",
         summary="facial expressions with covariance pooling and SPD-manifold layers (SFEW 2.0, RAF-DB)",
         input="100x100 RGB faces, raw 0-255 float32 (prewhitening is inside the graph)",
-        input_name="inputImage", outputs=("output",), classes=SFEW_CLASSES,
+        input_name="inputImage", input_shape=(100, 100, 3), pixel_norm=(0.0, 1.0),
+        outputs=("output",), classes=SFEW_CLASSES, frozen="CovPoolFER.pb",
         build="covpoolfer.models.covpoolnet:build_model",
         restore="covpoolfer.models.checkpoints:restore_model",
         checkpoints="a `train` run folder or ckpt-N prefix; the author's TF1 checkpoints (CovPoolNetwork, "
@@ -55,7 +59,8 @@ MODELS: dict[str, Model] = {m.name: m for m in (
         name="pfe", framework="tensorflow",
         summary="probabilistic face embeddings: a sphere net and an uncertainty head trained with MLS (LFW, IJB-A/B/C)",
         input="112x96 RGB aligned faces, (x - 127.5) / 128",
-        input_name="input", outputs=("mu", "sigma_sq"), classes=None,
+        input_name="input", input_shape=(112, 96, 3), pixel_norm=(127.5, 1 / 128),
+        outputs=("mu", "sigma_sq"), classes=None, frozen="PFE.pb",
         build="pfe.models.sphere_net:build_base",
         restore="pfe.models.checkpoints:restore_model",
         checkpoints="a `train` run folder or ckpt-N prefix (base + head); the original PFE checkpoints "
@@ -71,7 +76,8 @@ MODELS: dict[str, Model] = {m.name: m for m in (
         name="mobilefacenet", framework="tensorflow",
         summary="MobileFaceNet face verification with a margin softmax (MS1M TFRecords, LFW/CFP/AgeDB .bin)",
         input="112x112 RGB aligned faces, (x - 127.5) * 0.0078125",
-        input_name="Placeholder", outputs=("the_outputs",), classes=None,
+        input_name="Placeholder", input_shape=(112, 112, 3), pixel_norm=(127.5, 0.0078125),
+        outputs=("the_outputs",), classes=None, frozen="MobileFaceNet.pb",
         build="mobilefacenet.models.mobilefacenet:build_model",
         restore="mobilefacenet.models.checkpoints:restore_model",
         checkpoints="a `train_nets` run folder, its best/ folder or a ckpt-N prefix; the MobileFaceNet_TF "
@@ -89,7 +95,8 @@ MODELS: dict[str, Model] = {m.name: m for m in (
         name="microexpression", framework="paddle",
         summary="micro-expressions with a PaddlePaddle ResNet50 (CASME II, SAMM; leave-one-subject-out)",
         input="3x224x224 RGB apex frames, ImageNet mean/std",
-        input_name="image", outputs=("logits",), classes=CASME2_CLASSES,
+        input_name="image", input_shape=(3, 224, 224), pixel_norm=None,
+        outputs=("logits",), classes=CASME2_CLASSES, frozen="MicroExpression.json",
         build="microexpression.models.resnet:build_model",
         restore="microexpression.models.checkpoints:restore_model",
         checkpoints="a `train` model_save_dir prefix (.pdparams + .json); the original notebook's "

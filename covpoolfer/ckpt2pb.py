@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from common.cli import add_checkpoint_args, add_freeze_args, parser
+from common.models import MODELS
 
 
 def serving(model, extra_outputs: bool = False):
@@ -60,7 +61,7 @@ def main(argv=None) -> dict:
     names = ["output", "logits", "embeddings"] if a.extra_outputs else ["output"]
     inputs = [TensorSpec("inputImage", [a.batch_size or 128, size, size, 3])]
     return freeze_checkpoint(serving(model, a.extra_outputs), inputs, names,
-                             Path(a.output_path) / (a.output_name or "CovPoolFER.pb"), prefix)
+                             Path(a.output_path) / (a.output_name or MODELS["covpoolfer"].frozen), prefix)
 
 if __name__ == "__main__":
     from common.cli import run

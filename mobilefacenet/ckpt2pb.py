@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from common.cli import add_checkpoint_args, add_freeze_args, parser
+from common.models import MODELS
 
 
 def serving(model, float32_output: bool = False):
@@ -32,7 +33,7 @@ def serving(model, float32_output: bool = False):
 def main(argv=None) -> dict:
     p = parser("mobilefacenet ckpt2pb", __doc__.strip().splitlines()[0])
     add_checkpoint_args(p, "mobilefacenet")
-    add_freeze_args(p, output_path="pb_model/", output_name="MobileFaceNet.pb", batch_size=1)
+    add_freeze_args(p, output_path="pb_model/", output_name=MODELS["mobilefacenet"].frozen, batch_size=1)
     p.add_argument("--float32_output", action="store_true", help="output `embeddings` float32, no fp16 cast")
     a = p.parse_args(argv)
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from common.cli import add_checkpoint_args, add_freeze_args, parser
+from common.models import MODELS
 
 
 def serving(base, head):
@@ -28,7 +29,7 @@ def serving(base, head):
 def main(argv=None) -> dict:
     p = parser("pfe ckpt2pb", __doc__.strip().splitlines()[0])
     add_checkpoint_args(p, "pfe")
-    add_freeze_args(p, output_path="pb_model/", output_name="PFE.pb", batch_size=1)
+    add_freeze_args(p, output_path="pb_model/", output_name=MODELS["pfe"].frozen, batch_size=1)
     a = p.parse_args(argv)
 
     from common.modelspec import TensorSpec
