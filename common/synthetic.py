@@ -28,7 +28,7 @@ from common.models import CASME2_CLASSES, SFEW_CLASSES
 
 _CASME2_TEMPLATE = {"sadness": "sad", "happiness": "happy"}
 _LAYOUT_CODES = {"sfew": 1, "casia": 2, "lfw": 3, "ms1m": 4, "lfw_bin": 5, "casme2": 6, "rafdb": 7,
-                 "fer2013": 8, "sfew_raw": 9, "ijba": 10, "ijbc": 11, "casme2_raw": 12, "samm": 13, "ijbb": 14}
+                 "fer2013": 8, "sfew_raw": 9, "ijba": 10, "ijbc": 11, "casme2_raw": 12, "samm": 13, "ijbb": 14, "afew": 15, "video": 16}
 
 _FIRST = ["Ada", "Bela", "Cyrus", "Dana", "Emil", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai",
           "Lena", "Milo", "Nia", "Oren", "Pia", "Quin", "Rosa", "Sami", "Tova", "Udo", "Vera",
@@ -488,11 +488,119 @@ def make_preview(out, seed=0, per_row=7) -> Path:
     return Path(out)
 
 
+# ---------------------------------------------------------------------------- videos
+
+
+def _moving_face(seed, layout, key, emotion, frames, size, amplitude=1.0):
+    """A face that drifts across a plain background while its expression rises from neutral to the
+    apex (the middle frame) and falls back (``_micro_clip``'s onset -> apex -> offset at full
+    strength). Yields each frame and the five points of the face in it: the generator draws faces
+    as aligned crops, so the points are the covpoolfer template's, scaled and moved with the face."""
+    from common.align import TEMPLATES
+
+    height, width = size
+    rng = _rng(seed, layout, 5, key)
+    side = max(24, round(0.6 * height))
+    start = rng.uniform([0, 0], [width - side, height - side])
+    end = np.clip(start + rng.uniform(-0.15, 0.15, 2) * [width, height], 0, [width - side, height - side])
+    background = tuple(int(v) for v in rng.integers(40, 200, 3))
+    (crop_w, _), template = TEMPLATES["covpoolfer"]
+    for f, arr in _micro_clip(seed, layout, key, key, emotion, frames, amplitude, 0.3, size=(side, side)):
+        x, y = np.round(start + (end - start) * f / max(frames - 1, 1))
+        photo = Image.new("RGB", (width, height), background)
+        photo.paste(Image.fromarray(arr), (int(x), int(y)))
+        yield np.asarray(photo), template * side / crop_w + [x, y]
+
+
+def make_video(out, emotion="happy", frames=50, width=640, height=360, fps=25, seed=0) -> Path:
+    """One clip (.mp4, H.264) of a synthetic face moving and changing expression over time."""
+    from common.video import VideoWriter
+
+    if emotion.capitalize() not in SFEW_CLASSES:
+        raise StageError(f"--emotion: expected one of {', '.join(SFEW_CLASSES)}, found '{emotion}'")
+    with VideoWriter(out, fps) as writer:
+        for rgb, _ in _moving_face(seed, "video", 0, emotion.lower(), frames, (height, width)):
+            writer.write(rgb)
+    return Path(out)
+
+
+# AFEW 7.0 spells its emotion folders as SFEW's Train does; copies differ in case and in
+# "Surprised" for "Surprise", which `covpoolfer prepare --dataset afew` accepts.
+_AFEW_VAL_SPELLING = {"Surprise": "Surprised"}
+
+
+def make_afew(out, train_per_class=3, val_per_class=2, frames=16, faceless=1, width=240, height=180,
+              fps=25, seed=0) -> Path:
+    """AFEW as distributed: ``Train/<Emotion>/<number>.avi`` and ``Val/<emotion>/<number>.avi``
+    (MPEG-4 in AVI, numbered clips; Val's folders lower case, ``surprised``), one moving face per
+    clip whose expression rises and falls, and ``faceless`` clips in Val/neutral with no face.
+    ``landmarks.txt`` has the five points of every face the generator drew, one line per frame
+    (``Train/Happy/000004123.avi:7 x1..x5 y1..y5``): MTCNN finds few of these drawn faces, so the
+    synthetic chain aligns with them (`covpoolfer prepare --dataset afew --landmarks`)."""
+    from common.video import VideoWriter
+
+    out = Path(out)
+    jobs = [(split, c, i) for split, n in (("Train", train_per_class), ("Val", val_per_class))
+            for c in range(len(SFEW_CLASSES)) for i in range(n)]
+    number, lines = 4000, []
+    for split, c, i in progress(jobs, desc="afew", unit="clip"):
+        number += int(_rng(seed, "afew", 6, c, i, split == "Val").integers(1, 900))
+        name = SFEW_CLASSES[c]
+        folder = name if split == "Train" else _AFEW_VAL_SPELLING.get(name, name).lower()
+        clip = f"{split}/{folder}/{number:09d}.avi"
+        with VideoWriter(out / clip, fps, codec="mpeg4") as writer:
+            key = c * 1000 + i + (500 if split == "Val" else 0)
+            for f, (rgb, points) in enumerate(_moving_face(seed, "afew", key, name.lower(), frames, (height, width))):
+                writer.write(rgb)
+                lines.append(f"{clip}:{f} " + " ".join(f"{v:.2f}" for v in (*points[:, 0], *points[:, 1])) + "\n")
+    for k in range(faceless):
+        background = tuple(int(v) for v in _rng(seed, "afew", 7, k).integers(40, 200, 3))
+        with VideoWriter(out / "Val" / "neutral" / f"{999000 + k:09d}.avi", fps, codec="mpeg4") as writer:
+            for _ in range(frames):
+                writer.write(np.full((height, width, 3), background, np.uint8))
+    write_bytes_atomic(out / "landmarks.txt", "".join(lines).encode())
+    return out
+
+
+def make_panzoom(out, photo="", frames=50, width=640, height=360, fps=25, zoom=1.4, seed=0) -> Path:
+    """A clip made from one real photo by a camera that pans and zooms in (default: scikit-image's
+    astronaut.png, public domain): real footage of one face, for tests and the benchmark."""
+    from common.images import load_rgb
+    from common.video import VideoWriter
+
+    del seed  # the path is fixed
+    rgb = Image.fromarray(load_rgb(photo or astronaut_path()))
+    with VideoWriter(out, fps) as writer:
+        for f in range(frames):
+            x, y, win_w, win_h = panzoom_window(f, frames, (rgb.height, rgb.width), (height, width), zoom)
+            writer.write(np.asarray(rgb.resize((width, height), Image.BILINEAR, box=(x, y, x + win_w, y + win_h))))
+    return Path(out)
+
+
+def panzoom_window(f: int, frames: int, photo_size: tuple[int, int], size=(360, 640), zoom=1.4):
+    """The photo window (x, y, width, height) frame ``f`` of ``make_panzoom`` shows: it narrows by
+    ``zoom`` and slides from the left towards the right."""
+    h, w = photo_size
+    t = f / max(frames - 1, 1)
+    win_w = min(w, h * size[1] / size[0]) / (1 + (zoom - 1) * t)
+    win_h = win_w * size[0] / size[1]
+    return (w - win_w) * (0.1 + 0.5 * t), (h - win_h) * 0.2, win_w, win_h
+
+
+def astronaut_path() -> str:
+    """scikit-image's astronaut.png (Eileen Collins, NASA, public domain): a real face, no download."""
+    import os
+
+    import skimage
+
+    return os.path.join(os.path.dirname(skimage.__file__), "data", "astronaut.png")
+
+
 # ---------------------------------------------------------------------------- CLI
 
 # What a data layout run writes, and so what --overwrite replaces in --out.
 DATA_FILES = [f"**/*{suffix}" for suffix in (".png", ".jpg", ".txt", ".rec", ".idx", ".lst", ".tfrecords",
-                                                   ".json", ".bin", ".csv", ".xlsx")] + ["**/property"]
+                                                   ".json", ".bin", ".csv", ".xlsx", ".avi")] + ["**/property"]
 
 
 @dataclass(frozen=True)
@@ -562,6 +670,16 @@ LAYOUTS: dict[str, Layout] = {
     "casme2_raw": Layout(make_casme2_raw, "CASME II Cropped/ frames and its coding sheet (.xlsx)", _micro(6)),
     "samm": Layout(make_samm, "SAMM frames and its FACS coding sheet (.xlsx)", _micro(4)),
     "preview": Layout(make_preview, "a PNG grid of samples per class and identity", single_file=True),
+    "afew": Layout(make_afew, "AFEW 7.0 as distributed: Train/ Val/ emotion folders of numbered .avi clips", {
+        "train_per_class": (positive_int, 3, ""), "val_per_class": (positive_int, 2, ""),
+        "frames": (positive_int, 16, "frames per clip"), "faceless": (int, 1, "clips with no face, in Val/neutral")}),
+    "video": Layout(make_video, "one .mp4 of a synthetic face that moves and changes expression", {
+        "emotion": (str, "happy", ""), "frames": (positive_int, 50, ""), "width": (positive_int, 640, ""),
+        "height": (positive_int, 360, ""), "fps": (positive_int, 25, "")}, single_file=True),
+    "panzoom": Layout(make_panzoom, "one .mp4 panned and zoomed over a real photo (default: the astronaut)", {
+        "photo": (str, "", "the photo (default: scikit-image's astronaut.png)"), "frames": (positive_int, 50, ""),
+        "width": (positive_int, 640, ""), "height": (positive_int, 360, ""), "fps": (positive_int, 25, ""),
+        "zoom": (float, 1.4, "how far the camera zooms in by the last frame")}, single_file=True),
 }
 
 

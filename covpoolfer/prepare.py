@@ -3,6 +3,7 @@
     python -m covpoolfer.prepare --dataset rafdb --input RAF-DB/basic --output data/RAFDB_100
     python -m covpoolfer.prepare --dataset fer2013 --input fer2013/fer2013.csv --output data/FER2013_100
     python -m covpoolfer.prepare --dataset sfew --input SFEW_2 --output data/SFEW_100
+    python -m covpoolfer.prepare --dataset afew --input AFEW --output data/AFEW_faces
 
 writes OUTPUT/{Train,val}/<Expression>/<name>.png (FER2013's PrivateTest also OUTPUT/test/), the
 seven classes spelled as SFEW spells them (Angry Disgust Fear Happy Neutral Sad Surprise: sorted,
@@ -16,6 +17,10 @@ OUTPUT/classes.json with the dataset's own label -> class mapping and the counts
   Surprise Neutral), upsampled bicubically; Training -> Train, PublicTest -> val, PrivateTest -> test.
 * sfew: Train/ and Val/ (any case) with one folder per expression (Angry or angry, Surprise or
   Surprised, ...), mixed .png/.jpg; --align detects and aligns faces in raw frames.
+* afew: AFEW 7.0's Train/ and Val/ emotion folders of .avi clips -> OUTPUT/{Train,Val}/<Expression>/
+  <clip>/<frame>.png, the aligned frames of each clip's main face track (covpoolfer.afew_video;
+  faces detected every --detect_every frames, or read from --landmarks). Clips without a face,
+  and clips that cannot be read, are listed in OUTPUT/no_face.tsv with the reason.
 A label or class folder outside the seven stops with its line or path.
 """
 
@@ -157,14 +162,18 @@ def sfew(root: Path, align: bool = False) -> Iterator[Sample]:
 
 def build_parser():
     p = parser("covpoolfer prepare", __doc__.strip().splitlines()[0])
-    p.add_argument("--dataset", required=True, choices=["rafdb", "fer2013", "sfew"])
+    p.add_argument("--dataset", required=True, choices=["rafdb", "fer2013", "sfew", "afew"])
     p.add_argument("--input", required=True,
-                   help="RAF-DB's basic/ folder, fer2013.csv, or SFEW's folder with Train/ and Val/")
+                   help="RAF-DB's basic/ folder, fer2013.csv, or SFEW's or AFEW's folder with Train/ and Val/")
     p.add_argument("--output", required=True, type=output_dir, help="folder for {Train,val}/<Expression>/")
     p.add_argument("--image_size", type=positive_int, default=100, help="side of the square RGB images written")
     p.add_argument("--align", action="store_true",
                    help="detect and align faces (MTCNN) instead of resizing the images as they are "
                         "(automatic for RAF-DB's Image/original/)")
+    p.add_argument("--detect_every", type=positive_int, default=1,
+                   help="afew: run the face detector on every K-th frame (the frames between keep its landmarks)")
+    p.add_argument("--landmarks", default=None,
+                   help="afew: five points per frame instead of detection ('Train/Happy/000123.avi:7 x1..x5 y1..y5')")
     add_overwrite(p, "the images and classes.json")
     return p
 
@@ -172,6 +181,10 @@ def build_parser():
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     source = Path(a.input)
+    if a.dataset == "afew":
+        return prepare_afew(a, source)
+    if a.landmarks or a.detect_every != 1:
+        raise StageError("--landmarks and --detect_every: expected --dataset afew, found --dataset " + a.dataset)
     if a.dataset == "rafdb":
         samples, mapping = rafdb(source, a.align), RAFDB_LABELS
     elif a.dataset == "fer2013":
@@ -217,6 +230,53 @@ def main(argv=None) -> dict:
         print(f"{len(no_face)} image(s) without a face, listed in {Path(a.output) / 'no_face.tsv'}")
     print(f"wrote {sum(sum(c.values()) for c in counts.values())} images to {a.output} "
           f"({', '.join(f'{s} {sum(counts[s].values())}' for s in splits)}) and {Path(a.output) / 'classes.json'}")
+    return summary
+
+
+def prepare_afew(a, source: Path) -> dict:
+    """AFEW clips -> aligned face frames per clip; faceless or unreadable clips listed, not fatal."""
+    from common.align import read_landmarks
+    from covpoolfer.afew_video import clip_faces, list_videos
+
+    clips = list_videos(source, ALIASES)
+    landmarks = read_landmarks(a.landmarks) if a.landmarks else None
+    detect = None if landmarks is not None else _detector()
+    counts: dict[str, Counter] = {}
+    skipped, frames_read, frames_written = [], 0, 0
+    with staged_dir(a.output, a.overwrite, ["**/*.png", "classes.json", "no_face.tsv"]) as tmp:
+        for clip in progress(clips, desc="prepare afew", unit="clip"):
+            try:
+                crops, frames, tracks = clip_faces(clip, detect, a.detect_every, landmarks, a.image_size)
+            except StageError as err:  # an unreadable clip: listed, the others go on
+                skipped.append((clip.key, str(err).replace("\t", " ")))
+                continue
+            frames_read += frames
+            if not crops:
+                skipped.append((clip.key, f"no face found in {frames} frame(s)"))
+                continue
+            folder = tmp / clip.split / clip.emotion / clip.path.stem
+            folder.mkdir(parents=True, exist_ok=True)
+            for index, crop in crops.items():
+                (folder / f"{index:05d}.png").write_bytes(encode_image(crop, "png"))
+            frames_written += len(crops)
+            counts.setdefault(clip.split, Counter())[clip.emotion] += 1
+        if not counts:
+            raise StageError(f"{source}: expected at least one clip with a face, found none in {len(clips)} clip(s) "
+                             f"({skipped[0][1]} in {skipped[0][0]})")
+        summary = {"dataset": "afew", "source": str(source), "image_size": a.image_size, "classes": SFEW_CLASSES,
+                   "clips": {s: {c: counts[s][c] for c in SFEW_CLASSES} for s in counts},
+                   "frames_read": frames_read, "face_frames": frames_written, "no_face": len(skipped),
+                   "aligned_with": "landmarks file" if landmarks is not None else
+                   f"MTCNN every {a.detect_every} frame(s), longest track"}
+        (tmp / "classes.json").write_text(json.dumps(summary, indent=1) + "\n")
+        if skipped:
+            (tmp / "no_face.tsv").write_text("".join(f"{k}\t{why}\n" for k, why in skipped))
+    splits = [s for s in ("Train", "Val", "Test") if s in counts]
+    print(format_counts(SFEW_CLASSES, splits, counts))
+    if skipped:
+        print(f"{len(skipped)} clip(s) without a usable face, listed in {Path(a.output) / 'no_face.tsv'}")
+    print(f"wrote {frames_written} face frames of {sum(sum(c.values()) for c in counts.values())} clips "
+          f"({frames_read} frames read) to {a.output} and {Path(a.output) / 'classes.json'}")
     return summary
 
 
