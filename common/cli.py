@@ -157,6 +157,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """An argparse type for rates: a finite number above 0 (else a usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, found '{text}'") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number above 0, found {text}")
+    return value
+
+
 def _writable_place(path: Path) -> None:
     """The nearest existing folder on ``path``'s way must be a writable folder, not a file."""
     for parent in path.parents:

@@ -2,7 +2,7 @@
 
 Detection (MTCNN, common.align) is the slow part, so it runs on every K-th frame read; the frames
 between reuse the last detection's boxes and landmarks (at 25 frames/s and K = 5 a face is at most
-0.16 s stale). Detections link to the open track whose last box overlaps most (greedy, highest IoU
+0.16 s stale). Detections below a confidence (0.9) are dropped. Detections link to the open track whose last box overlaps most (greedy, highest IoU
 first, at least ``min_iou``); a track that finds no detection for more than ``max_missed``
 detection rounds ends, and a face that matches none starts a new track. No frame of a track is
 invented: while a track is unmatched it yields nothing.
@@ -71,12 +71,14 @@ class Tracker:
 
 
 def track_faces(frames: Iterable[Frame], detect: Callable[[object], list[Face]], detect_every: int = 5,
-                min_iou: float = 0.3, max_missed: int = 2) -> Iterator[tuple[Frame, list[TrackedFace]]]:
-    """Each frame with the tracked faces on it; ``detect`` runs on every ``detect_every``-th frame."""
+                min_score: float = 0.9, min_iou: float = 0.3, max_missed: int = 2
+                ) -> Iterator[tuple[Frame, list[TrackedFace]]]:
+    """Each frame with the tracked faces on it; ``detect`` runs on every ``detect_every``-th frame,
+    and detections below ``min_score`` (MTCNN's confidence) are dropped."""
     tracker = Tracker(min_iou, max_missed)
     current: list[tuple[int, Face]] = []
     for n, frame in enumerate(frames):
         fresh = n % detect_every == 0
         if fresh:
-            current = tracker.update(detect(frame.rgb))
+            current = tracker.update([f for f in detect(frame.rgb) if f.score >= min_score])
         yield frame, [TrackedFace(t, f, fresh) for t, f in current]

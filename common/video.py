@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from common.cli import StageError
+from common.files import atomic_path
 from common.images import list_images, load_rgb
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
@@ -175,16 +177,19 @@ def read_frames(path: str | os.PathLike, fps: float | None = None, every: int | 
 
 
 class VideoWriter:
-    """An H.264 .mp4 (yuv420p, +faststart: a browser plays it while it loads) written under a
-    temporary name and renamed when closed without error. Odd sizes are padded by one pixel."""
+    """An H.264 .mp4 (yuv420p, +faststart: a browser plays it while it loads), or another codec's
+    file (``codec="mpeg4"`` for .avi), written under a temporary name and renamed onto ``path``
+    only when the block ends without error (common.files.atomic_path). Odd sizes are padded by a
+    pixel (4:2:0 needs even sides)."""
 
     def __init__(self, path: str | os.PathLike, fps: float, crf: int = 23, codec: str = "libx264"):
         self.path, self.fps, self.crf, self.codec = Path(path), fps, crf, codec
         self.frames = 0
         self._container = self._stream = None
-        self._tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix or '.mp4'}")
+        self._stack = ExitStack()
 
     def __enter__(self):
+        self._tmp = self._stack.enter_context(atomic_path(self.path))
         return self
 
     def write(self, rgb: np.ndarray) -> None:
@@ -192,11 +197,9 @@ class VideoWriter:
 
         h, w = rgb.shape[:2]
         if self._container is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            mp4 = self._tmp.suffix.lower() in (".mp4", ".m4v", ".mov")
+            mp4 = self.path.suffix.lower() in (".mp4", ".m4v", ".mov")
             self._container = av.open(str(self._tmp), "w", options={"movflags": "+faststart"} if mp4 else {})
-            rate = Fraction(self.fps).limit_denominator(1001)
-            self._stream = self._container.add_stream(self.codec, rate=rate)
+            self._stream = self._container.add_stream(self.codec, rate=Fraction(self.fps).limit_denominator(1001))
             self._stream.width, self._stream.height = w + w % 2, h + h % 2
             self._stream.pix_fmt = "yuv420p"
             if self.codec == "libx264":
@@ -214,19 +217,20 @@ class VideoWriter:
         self.frames += 1
 
     def __exit__(self, kind, value, tb):
-        if self._container is None:
-            return False
         try:
-            if kind is None:
-                for packet in self._stream.encode():
-                    self._container.mux(packet)
-        finally:
-            self._container.close()
-        if kind is None:
-            os.replace(self._tmp, self.path)
-        else:
-            self._tmp.unlink(missing_ok=True)
-        return False
+            if self._container is not None:
+                try:
+                    if kind is None:
+                        for packet in self._stream.encode():
+                            self._container.mux(packet)
+                finally:
+                    self._container.close()
+            elif kind is None:
+                raise StageError(f"{self.path}: expected frames to write, found none")
+        except BaseException:
+            self._stack.__exit__(*sys.exc_info())
+            raise
+        return self._stack.__exit__(kind, value, tb)
 
 
 def annotate(rgb: np.ndarray, faces: list[tuple[tuple[float, float, float, float], str, tuple[int, int, int]]],

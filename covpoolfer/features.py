@@ -17,7 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import StageError, add_checkpoint_args, add_overwrite, output_dir, parser, positive_int, progress
+from common.cli import (
+    StageError,
+    add_checkpoint_args,
+    add_overwrite,
+    output_dir,
+    parser,
+    positive_int,
+    progress,
+)
 from common.images import list_images, load_rgb
 
 LAYERS = ("prelogits", "features", "embeddings")

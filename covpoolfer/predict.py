@@ -1,12 +1,20 @@
-"""The expression of every face in your own photos: detect, align, classify, draw.
+"""The expression of every face in your own photos or videos: detect, align, classify, draw.
 
     covpoolfer predict --ckpt_path models/<run> photo.jpg [more.jpg ...] --picture faces.png --json faces.json
+    covpoolfer predict --ckpt_path models/<run> clip.mp4 --csv frames.csv --json tracks.json --video_out annotated.mp4
 
 Each face is found by MTCNN, aligned to the 100x100 covpoolfer template (common.align) and
 classified by the checkpoint (a training run, a converted or an original TF1 checkpoint). Prints
 every face's box, its expression and the class probabilities; --picture draws the boxes and
 labels on the photos, --json writes the same figures. A photo without a face is reported; no face
 in any photo is an error.
+
+Videos (.mp4, .avi, .mov, .mkv, ...) and folders of frames: faces are detected every
+--detect_every frames read and followed as tracks between (covpoolfer.predict_video); --csv writes
+a row per face per frame (video, frame, time, track, box x/y/width/height, detected, label, the
+seven probabilities), --json a summary per track (mean probabilities, label, first and last frame,
+frames seen), --video_out the annotated video (H.264 .mp4, one frame per frame read, at the rate
+read). --every K reads every K-th frame, --fps N N frames a second.
 """
 
 from __future__ import annotations
@@ -15,7 +23,14 @@ import sys
 
 import numpy as np
 
-from common.cli import StageError, add_checkpoint_args, output_file, parser, positive_int
+from common.cli import (
+    StageError,
+    add_checkpoint_args,
+    output_file,
+    parser,
+    positive_float,
+    positive_int,
+)
 from common.files import write_json_atomic
 from common.models import SFEW_CLASSES
 
@@ -23,15 +38,39 @@ from common.models import SFEW_CLASSES
 def build_parser():
     p = parser("covpoolfer predict", __doc__.strip().splitlines()[0])
     add_checkpoint_args(p, "covpoolfer")
-    p.add_argument("images", nargs="+", help="photos")
-    p.add_argument("--picture", type=output_file, default=None, metavar="PNG", help="draw boxes and labels here")
-    p.add_argument("--json", type=output_file, default=None, help="write every face's figures here")
-    p.add_argument("--max_side", type=positive_int, default=640, help="scale larger photos down for detection")
+    p.add_argument("images", nargs="+", help="photos, or videos and folders of frames")
+    p.add_argument("--picture", type=output_file, default=None, metavar="PNG", help="photos: draw boxes and labels here")
+    p.add_argument("--json", type=output_file, default=None,
+                   help="write every face's figures here (videos: a summary per track)")
+    p.add_argument("--max_side", type=positive_int, default=640, help="scale larger images down for detection")
+    v = p.add_argument_group("videos")
+    v.add_argument("--csv", type=output_file, default=None, help="one row per face per frame read")
+    v.add_argument("--video_out", type=output_file, default=None, metavar="MP4",
+                   help="the video with boxes, track numbers and labels drawn (one video input)")
+    v.add_argument("--every", type=positive_int, default=None, metavar="K", help="read every K-th frame")
+    v.add_argument("--fps", type=positive_float, default=None, metavar="N", help="read N frames a second")
+    v.add_argument("--detect_every", type=positive_int, default=5, metavar="K",
+                   help="detect faces on every K-th frame read; the frames between keep the last boxes")
+    v.add_argument("--min_score", type=float, default=0.9, help="drop detections below this MTCNN confidence")
     return p
 
 
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
+    from common.video import is_video
+
+    videos = [path for path in a.images if is_video(path)]
+    if videos:
+        if len(videos) != len(a.images):
+            raise StageError(f"{', '.join(a.images)}: expected photos or videos, found both; run them apart")
+        if a.every and a.fps:
+            raise StageError("--every and --fps: expected one of them, found both")
+        from covpoolfer.predict_video import run_videos
+
+        return run_videos(a, videos)
+    for flag in ("csv", "video_out", "every", "fps"):
+        if getattr(a, flag):
+            raise StageError(f"--{flag}: expected a video input, found photos")
     import tensorflow as tf
     from PIL import Image
 
