@@ -2,7 +2,8 @@
 
 Detection (MTCNN, common.align) is the slow part, so it runs on every K-th frame read; the frames
 between reuse the last detection's boxes and landmarks (at 25 frames/s and K = 5 a face is at most
-0.16 s stale). Detections below a confidence (0.9) are dropped. Detections link to the open track whose last box overlaps most (greedy, highest IoU
+0.16 s stale). Detections below a confidence (0.9) are dropped, and a track counts only once it
+was detected twice, so a one-off false detection makes no track. Detections link to the open track whose last box overlaps most (greedy, highest IoU
 first, at least ``min_iou``); a track that finds no detection for more than ``max_missed``
 detection rounds ends, and a face that matches none starts a new track. No frame of a track is
 invented: while a track is unmatched it yields nothing.
@@ -10,6 +11,7 @@ invented: while a track is unmatched it yields nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -71,14 +73,34 @@ class Tracker:
 
 
 def track_faces(frames: Iterable[Frame], detect: Callable[[object], list[Face]], detect_every: int = 5,
-                min_score: float = 0.9, min_iou: float = 0.3, max_missed: int = 2
+                min_score: float = 0.9, min_iou: float = 0.3, max_missed: int = 2, min_hits: int = 2
                 ) -> Iterator[tuple[Frame, list[TrackedFace]]]:
     """Each frame with the tracked faces on it; ``detect`` runs on every ``detect_every``-th frame,
-    and detections below ``min_score`` (MTCNN's confidence) are dropped."""
+    and detections below ``min_score`` (MTCNN's confidence) are dropped.
+
+    A track counts once it was detected in ``min_hits`` detection rounds (a one-off false
+    detection never does): frames are held back until the next round says which of their tracks
+    count, at most ``detect_every`` frames. Tracks are numbered from 0 in the order they count. A
+    video with a single detection round keeps what that round found."""
     tracker = Tracker(min_iou, max_missed)
+    hits: Counter[int] = Counter()
+    public: dict[int, int] = {}
     current: list[tuple[int, Face]] = []
+    pending: list[tuple[Frame, list[tuple[int, Face, bool]]]] = []
+    rounds = 0
+
+    def release(needed: int):
+        for frame, faces in pending:
+            kept = [(t, f, fresh) for t, f, fresh in faces if hits[t] >= needed]
+            yield frame, [TrackedFace(public.setdefault(t, len(public)), f, fresh) for t, f, fresh in kept]
+
     for n, frame in enumerate(frames):
         fresh = n % detect_every == 0
         if fresh:
             current = tracker.update([f for f in detect(frame.rgb) if f.score >= min_score])
-        yield frame, [TrackedFace(t, f, fresh) for t, f in current]
+            hits.update(t for t, _ in current)
+            rounds += 1
+            yield from release(min_hits)
+            pending = []
+        pending.append((frame, [(t, f, fresh) for t, f in current]))
+    yield from release(min_hits if rounds > 1 else 1)

@@ -106,6 +106,10 @@ def run_videos(a, paths: list[str]) -> dict:
         raise StageError("--picture: expected photos, found videos; use --video_out FILE.mp4 for videos")
     if a.video_out and len(paths) != 1:
         raise StageError(f"--video_out: expected one video to annotate, found {len(paths)}")
+    from common.video import probe
+
+    for path in paths:  # every input is a readable video before the model loads
+        probe(path)
     model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
     names = list(config.get("classes") or SFEW_CLASSES)
     size = int(config["image_size"])

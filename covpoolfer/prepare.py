@@ -248,7 +248,7 @@ def prepare_afew(a, source: Path) -> dict:
             try:
                 crops, frames, tracks = clip_faces(clip, detect, a.detect_every, landmarks, a.image_size)
             except StageError as err:  # an unreadable clip: listed, the others go on
-                skipped.append((clip.key, str(err).replace("\t", " ")))
+                skipped.append((clip.key, str(err).removeprefix(f"{clip.path}: ").replace("\t", " ")))
                 continue
             frames_read += frames
             if not crops:
@@ -262,7 +262,7 @@ def prepare_afew(a, source: Path) -> dict:
             counts.setdefault(clip.split, Counter())[clip.emotion] += 1
         if not counts:
             raise StageError(f"{source}: expected at least one clip with a face, found none in {len(clips)} clip(s) "
-                             f"({skipped[0][1]} in {skipped[0][0]})")
+                             f"({skipped[0][0]}: {skipped[0][1]})")
         summary = {"dataset": "afew", "source": str(source), "image_size": a.image_size, "classes": SFEW_CLASSES,
                    "clips": {s: {c: counts[s][c] for c in SFEW_CLASSES} for s in counts},
                    "frames_read": frames_read, "face_frames": frames_written, "no_face": len(skipped),

@@ -57,7 +57,31 @@ def bad(tmp_path):
                                                       for i, v in enumerate(labels)]
     (tmp_path / "refs" / "manifest.tsv").write_text("\n".join(manifest) + "\n")
     (tmp_path / "refs_other" / "manifest.tsv").write_text("\n".join(manifest[:4]) + "\n")
+    _bad_videos(tmp_path)
     return tmp_path
+
+
+def _bad_videos(root):
+    """A text file named .mp4, an .mp4 holding only sound, an empty frame folder, AFEW layouts
+    with an unknown emotion folder and with only a clip that does not decode."""
+    import av
+
+    (root / "text.mp4").write_text("not a video\n" * 50)
+    with av.open(str(root / "sound.mp4"), "w") as container:
+        stream = container.add_stream("aac", rate=16000)
+        for k in range(5):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 16000, k * 1024
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    (root / "no_frames").mkdir()
+    (root / "afew_grumpy" / "Train" / "Grumpy").mkdir(parents=True)
+    (root / "afew_grumpy" / "Train" / "Grumpy" / "1.avi").write_bytes(b"x")
+    (root / "afew_broken" / "Val" / "Angry").mkdir(parents=True)
+    (root / "afew_broken" / "Val" / "Angry" / "000123.avi").write_text("not a video")
+    (root / "afew_none" / "Train" / "Angry").mkdir(parents=True)
 
 
 def test_bad_inputs_fail_in_one_line(bad, record_property):
@@ -117,9 +141,34 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
         (["covpoolfer", "tempPoolTrain", "--data_dir", bad / "afew_ok", "--models_base_dir", bad / "m",
           "--logs_base_dir", bad / "l"], 1, ["afew_ok", "--batch_size 31", "found 1"]),
     ]
+    predict = ["covpoolfer", "predict", "--ckpt_path", bad / "nothing"]
+    prepare_afew = ["covpoolfer", "prepare", "--dataset", "afew", "--output", bad / "faces", "--input"]
+    cases += [
+        # videos: checked before any model loads
+        ([*predict, bad / "text.mp4"], 1, ["text.mp4", "expected a video", "cannot read"]),
+        ([*predict, bad / "sound.mp4"], 1, ["sound.mp4", "expected a video stream", "found audio"]),
+        ([*predict, bad / "no_frames"], 1, ["no_frames", "folder of frames", "no images"]),
+        ([*predict, bad / "text.mp4", bad / "sound.mp4", "--video_out", bad / "o.mp4"], 1,
+         ["--video_out", "one video", "found 2"]),
+        ([*predict, bad / "text.mp4", "--every", "2", "--fps", "5"], 1, ["--every and --fps", "found both"]),
+        ([*predict, bad / "text.mp4", "x.jpg"], 1, ["expected photos or videos, found both"]),
+        ([*predict, "x.jpg", "--csv", bad / "rows.csv"], 1, ["--csv", "expected a video input"]),
+        ([*predict, bad / "text.mp4", "--fps", "0"], 2, ["--fps", "above 0"]),
+        ([*prepare_afew, bad / "afew_grumpy"], 1, ["Grumpy", "expected an emotion folder"]),
+        ([*prepare_afew, bad / "afew_none"], 1, ["afew_none", "video clips", "found none"]),
+        ([*prepare_afew, bad / "afew_broken", "--landmarks", bad / "nothing.txt"], 1, ["nothing.txt"]),
+        ([*prepare_afew, bad / "afew_broken"], 1, ["afew_broken", "one clip with a face", "000123.avi", "cannot read"]),
+        (["covpoolfer", "prepare", "--dataset", "sfew", "--input", val, "--output", bad / "o", "--detect_every", "2"],
+         1, ["--detect_every", "--dataset afew"]),
+        (["covpoolfer", "features", "--ckpt_path", bad, "--input", bad / "nothing", "--output", bad / "feat"], 1,
+         ["nothing", "aligned clip frames"]),
+        (["covpoolfer", "features", "--ckpt_path", bad, "--input", bad / "empty", "--output", bad / "feat"], 1,
+         ["empty", "<Emotion>/<clip>/"]),
+        (["common.synthetic", "video", "--out", bad / "v.mp4", "--emotion", "grumpy"], 1, ["--emotion", "grumpy"]),
+    ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 40
+    assert checked == 56
 
 
 def test_matching_outputs_and_references_score(bad):
