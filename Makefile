@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-tf test-paddle bench bench-quick lint venv clean
+.PHONY: demo demo-video test test-tf test-paddle bench bench-quick lint venv clean
 
 venv: $(STAMP)
 
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) scripts/demo.py
+
+# after `make demo`: CovPoolFER on a real clip and the AFEW chain on synthetic clips (about 5 min)
+demo-video: $(STAMP)
+	$(PY) -m covpoolfer demo_video --workdir demo_out/covpoolfer_video
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py $(BENCH_ARGS)

@@ -53,7 +53,7 @@ MODELS: dict[str, Model] = {m.name: m for m in (
                 "classify": "covpoolfer.classify", "predict": "covpoolfer.predict",
                 "features": "covpoolfer.features", "tempPoolTrain": "covpoolfer.tempPoolTrain",
                 "softmaxClassifier": "covpoolfer.softmaxClassifier",
-                "demo": "covpoolfer.demo",
+                "demo": "covpoolfer.demo", "demo_video": "covpoolfer.demo_video",
                 "bench": "covpoolfer.bench"},
         trainers=("covpoolfer.train", "covpoolfer.tempPoolTrain")),
     Model(

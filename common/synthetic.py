@@ -530,7 +530,7 @@ _AFEW_VAL_SPELLING = {"Surprise": "Surprised"}
 
 
 def make_afew(out, train_per_class=3, val_per_class=2, frames=16, faceless=1, width=240, height=180,
-              fps=25, seed=0) -> Path:
+              fps=25, amplitude=1.0, seed=0) -> Path:
     """AFEW as distributed: ``Train/<Emotion>/<number>.avi`` and ``Val/<emotion>/<number>.avi``
     (MPEG-4 in AVI, numbered clips; Val's folders lower case, ``surprised``), one moving face per
     clip whose expression rises and falls, and ``faceless`` clips in Val/neutral with no face.
@@ -550,7 +550,8 @@ def make_afew(out, train_per_class=3, val_per_class=2, frames=16, faceless=1, wi
         clip = f"{split}/{folder}/{number:09d}.avi"
         with VideoWriter(out / clip, fps, codec="mpeg4") as writer:
             key = c * 1000 + i + (500 if split == "Val" else 0)
-            for f, (rgb, points) in enumerate(_moving_face(seed, "afew", key, name.lower(), frames, (height, width))):
+            for f, (rgb, points) in enumerate(_moving_face(seed, "afew", key, name.lower(), frames, (height, width),
+                                                                  amplitude)):
                 writer.write(rgb)
                 lines.append(f"{clip}:{f} " + " ".join(f"{v:.2f}" for v in (*points[:, 0], *points[:, 1])) + "\n")
     for k in range(faceless):
@@ -611,6 +612,7 @@ class Layout:
     help: str
     flags: dict[str, tuple] = field(default_factory=dict)
     single_file: bool = False  # one file, written atomically, instead of a folder
+    from_photo: bool = False  # made from a real photo, not generated
 
 
 def _fer2013(out, train_per_class, test_per_class, amplitude, seed):
@@ -672,14 +674,15 @@ LAYOUTS: dict[str, Layout] = {
     "preview": Layout(make_preview, "a PNG grid of samples per class and identity", single_file=True),
     "afew": Layout(make_afew, "AFEW 7.0 as distributed: Train/ Val/ emotion folders of numbered .avi clips", {
         "train_per_class": (positive_int, 3, ""), "val_per_class": (positive_int, 2, ""),
-        "frames": (positive_int, 16, "frames per clip"), "faceless": (int, 1, "clips with no face, in Val/neutral")}),
+        "frames": (positive_int, 16, "frames per clip"), "faceless": (int, 1, "clips with no face, in Val/neutral"),
+        "amplitude": _AMPLITUDE}),
     "video": Layout(make_video, "one .mp4 of a synthetic face that moves and changes expression", {
         "emotion": (str, "happy", ""), "frames": (positive_int, 50, ""), "width": (positive_int, 640, ""),
         "height": (positive_int, 360, ""), "fps": (positive_int, 25, "")}, single_file=True),
     "panzoom": Layout(make_panzoom, "one .mp4 panned and zoomed over a real photo (default: the astronaut)", {
         "photo": (str, "", "the photo (default: scikit-image's astronaut.png)"), "frames": (positive_int, 50, ""),
         "width": (positive_int, 640, ""), "height": (positive_int, 360, ""), "fps": (positive_int, 25, ""),
-        "zoom": (float, 1.4, "how far the camera zooms in by the last frame")}, single_file=True),
+        "zoom": (float, 1.4, "how far the camera zooms in by the last frame")}, single_file=True, from_photo=True),
 }
 
 
@@ -711,7 +714,8 @@ def main(argv=None) -> dict:
         with staged_dir(a.out, a.overwrite, DATA_FILES) as tmp:
             made = layout.writer(tmp, seed=a.seed, **flags)
         path = Path(a.out) / Path(made).relative_to(tmp)
-    print(f"wrote {a.layout} to {path} (synthetic data, seed {a.seed})")
+    print(f"wrote {a.layout} to {path} " + ("(a real photo, panned and zoomed)" if layout.from_photo else
+                                            f"(synthetic data, seed {a.seed})"))
     return {"layout": a.layout, "path": path}
 
 

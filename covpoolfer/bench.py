@@ -1,4 +1,5 @@
-"""Speed of CovPoolFER: frozen-graph inference at batch 1 and 128, a training step at batch 128.
+"""Speed of CovPoolFER: frozen-graph inference at batch 1 and 128, a training step at batch 128, and
+`predict` on video.
 
     covpoolfer bench [--quick] [--json rows.json]
 
@@ -6,7 +7,10 @@ Untrained covpoolnet2 weights and random inputs (speed does not depend on them).
 row runs the trainer's own compiled step (softmax + centre loss + weight decay, Stiefel
 projection, Adam, QR retraction) and reports the share of it spent in the fused ReEig+LogEig
 eigendecomposition, forward and backward. There is no ONNX row: SelfAdjointEigV2 does not
-convert. `scripts/bench.py` (`make bench`) gathers these rows with the other models'.
+convert. The video rows run `predict`'s loop (decode, MTCNN every K frames, track, align,
+classify) on a 640x360, 25 frames/s pan-and-zoom clip of the astronaut photo (one real face),
+and the peak memory of reading a 1-minute and a 10-minute clip (it must not grow with length).
+`scripts/bench.py` (`make bench`) gathers these rows with the other models'.
 """
 
 from __future__ import annotations
@@ -64,7 +68,67 @@ def rows(quick: bool) -> dict:
         row["note"] = f"fused eigh {row['eig_share']:.0%} of the step (not in the FLOP count)"
         out.append(row)
     out.append(_pipeline(out[-1] if quick else out[-2], quick))
+    out += _video_rows(model, quick)
     return result(out, quick)
+
+
+def _video_row(backend: str, frames: int, seconds: float, note: str) -> dict:
+    from common.bench import format_row, peak_rss_mib
+
+    row = dict(model="CovPoolFER", kind="predict video", backend=backend, batch=1, ms_batch=1000 * seconds / frames,
+               ms_image=1000 * seconds / frames, images_s=frames / seconds, peak_mib=peak_rss_mib(), gflop_image=0.0,
+               gflops=0.0, repeats=1, note=note)
+    print(format_row(row), flush=True)
+    return row
+
+
+def _video_rows(model, quick: bool) -> list[dict]:
+    """predict's loop on a 640x360 25 fps clip with one face: detection every frame and every 5th
+    (frames/s), the annotated mp4 on top; then peak memory over a 1- and a 10-minute clip."""
+    import time
+    from contextlib import ExitStack
+
+    from common import synthetic
+    from common.align import Detector
+    from common.bench import reset_peak_rss
+    from common.models import SFEW_CLASSES
+    from common.video import VideoWriter, read_frames
+    from covpoolfer.predict_video import classify_faces, predict_video
+
+    classify, detect = classify_faces(model, 100), Detector()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = 50 if quick else 250
+        clip = str(synthetic.make_panzoom(Path(tmp) / "clip.mp4", frames=frames))
+        for every, annotate in ((1, False), (5, False), (5, True)):
+            reset_peak_rss()
+            start = time.perf_counter()
+            with ExitStack() as stack:
+                def writer_for(fps, stack=stack, annotate=annotate):
+                    return stack.enter_context(VideoWriter(Path(tmp) / "annotated.mp4", fps)) if annotate else None
+
+                predict_video(clip, classify, list(SFEW_CLASSES), 100, detect, fps=None, every=None,
+                              detect_every=every, min_score=0.9, rows=None, writer_for=writer_for)
+            seconds = time.perf_counter() - start
+            rows.append(_video_row("PyAV + MTCNN + tf.function", frames, seconds,
+                                   f"640x360 25 fps, one face; detection every {every} frame(s)"
+                                   + (", annotated H.264 written" if annotate else "")))
+        if quick:
+            return rows
+        for minutes in (1, 10):
+            long_clip = str(synthetic.make_panzoom(Path(tmp) / f"{minutes}min.mp4", frames=minutes * 60 * 25))
+            reset_peak_rss()
+            start = time.perf_counter()
+            decoded = sum(1 for _ in read_frames(long_clip))
+            rows.append(_video_row("PyAV decode", decoded, time.perf_counter() - start,
+                                   f"a {minutes}-minute 640x360 clip read frame by frame: peak memory"))
+        reset_peak_rss()
+        start = time.perf_counter()
+        found = predict_video(long_clip, classify, list(SFEW_CLASSES), 100, detect, fps=None, every=25, detect_every=5,
+                              min_score=0.9, rows=None, writer_for=lambda fps: None)
+        rows.append(_video_row("PyAV + MTCNN + tf.function", found["frames_read"], time.perf_counter() - start,
+                               "the 10-minute clip through predict --every 25 (one frame a second): peak memory"))
+    return rows
 
 
 def _pipeline(training: dict, quick: bool) -> dict:
