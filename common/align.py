@@ -114,15 +114,28 @@ def align(rgb: np.ndarray, points: np.ndarray, template: str) -> np.ndarray:
     return np.clip(np.round(crop), 0, 255).astype(np.uint8)
 
 
-def largest_faces(photos: list, detect: Detector, template: str, echo=print) -> tuple[list[np.ndarray], list]:
+def largest_faces(photos: list, detect: Detector, template: str, echo=print,
+                  skipped: list | None = None) -> tuple[list[np.ndarray], list]:
     """Aligned crops of the largest face of each photo, and the photos that had one; a photo with
-    no face, or with several, is reported in one line."""
+    no face, or with several, is reported in one line. With a ``skipped`` list, a photo that
+    cannot be read is added to it as (photo, reason) and the rest go on, instead of stopping;
+    so is a photo without a face."""
     crops, used = [], []
     for photo in photos:
-        rgb = read_photo(photo)
+        try:
+            rgb = read_photo(photo)
+        except StageError as err:
+            if skipped is None:
+                raise
+            reason = str(err).removeprefix(f"{photo}: ")
+            echo(f"{photo}: skipped, {reason}")
+            skipped.append((photo, reason))
+            continue
         faces = detect(rgb)
         if not faces:
             echo(f"{photo}: no face")
+            if skipped is not None:
+                skipped.append((photo, "no face found"))
             continue
         if len(faces) > 1:
             echo(f"{photo}: {len(faces)} faces, using the largest")

@@ -5,7 +5,9 @@
 Every gallery photo's largest face is embedded once and cached in `<gallery>/embeddings.h5`
 (--cache), keyed by the checkpoint and each photo's size and modification time, so only a new or
 changed photo, or another checkpoint, is embedded again. Prints the top-k photos by cosine
-similarity (a photo's folder is usually the person).
+similarity (a photo's folder is usually the person). A gallery photo that cannot be read or
+holds no face is listed, with the reason, in `<cache>_skipped.tsv` (`embeddings_skipped.tsv`),
+and the rest is searched.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ def _stamp(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def gallery_embeddings(model, prefix: str, gallery: Path, cache: Path, detect) -> tuple[np.ndarray, list[str], int]:
-    """(unit embeddings, photo paths, photos embedded now) of every gallery photo with a face."""
+def gallery_embeddings(model, prefix: str, gallery: Path, cache: Path, detect,
+                       skipped: list | None = None) -> tuple[np.ndarray, list[str], int]:
+    """(unit embeddings, photo paths, photos embedded now) of every gallery photo with a face;
+    the photos that cannot be read or hold no face go to ``skipped`` as (photo, reason)."""
     from common.align import photos
     from common.embedding_cache import cached
     from mobilefacenet.verify import embed_photos
@@ -35,7 +39,7 @@ def gallery_embeddings(model, prefix: str, gallery: Path, cache: Path, detect) -
     by_key = {f"{p}\t{_stamp(p)}": p for p in files}  # a changed photo gets a new key
 
     def compute(keys):
-        emb, used = embed_photos(model, [by_key[k] for k in keys], detect)
+        emb, used = embed_photos(model, [by_key[k] for k in keys], detect, skipped=skipped)
         used = {str(p) for p in used}
         return [k for k in keys if str(by_key[k]) in used], {"embeddings": emb}
 
@@ -67,8 +71,17 @@ def main(argv=None) -> dict:
     model, _, _ = restore_model(a.ckpt_path, a.use_ema)
     source = str(Path(find_checkpoint(a.ckpt_path)).resolve()) + (" (EMA)" if a.use_ema else "")
     detect = Detector(a.max_side)
-    embeddings, paths, fresh = gallery_embeddings(model, source, gallery, Path(a.cache or gallery / "embeddings.h5"),
-                                                  detect)
+    cache = Path(a.cache or gallery / "embeddings.h5")
+    skipped: list[tuple[Path, str]] = []
+    embeddings, paths, fresh = gallery_embeddings(model, source, gallery, cache, detect, skipped)
+    skipped_file = cache.with_name(f"{cache.stem}_skipped.tsv")
+    if skipped:
+        from common.files import write_text_atomic
+
+        write_text_atomic(skipped_file, "".join(f"{photo}\t{why}\n" for photo, why in skipped))
+        print(f"{len(skipped)} gallery photo(s) without a usable face, listed in {skipped_file}")
+    elif skipped_file.exists():
+        skipped_file.unlink()  # every photo now has a face: the old list is stale
     probe, used = embed_photos(model, [a.probe], detect)
     if not used:
         raise StageError(f"{a.probe}: expected a face, found none")
@@ -77,7 +90,8 @@ def main(argv=None) -> dict:
     print(f"gallery: {len(paths)} faces ({fresh} embedded now, the rest from the cache)")
     for rank, i in enumerate(order, start=1):
         print(f"{rank}. {paths[i]}  cosine {similarity[i]:.4f}")
-    return {"matches": [(paths[i], float(similarity[i])) for i in order], "gallery": len(paths), "embedded": fresh}
+    return {"matches": [(paths[i], float(similarity[i])) for i in order], "gallery": len(paths), "embedded": fresh,
+            "skipped": [(str(photo), why) for photo, why in skipped]}
 
 
 if __name__ == "__main__":

@@ -19,13 +19,14 @@ from common.cli import StageError, add_checkpoint_args, parser, positive_int
 from common.files import THRESHOLDS_FILE, stored_threshold
 
 
-def embed_photos(model, photos: list, detect, echo=print) -> tuple[np.ndarray, list]:
-    """Unit embeddings of the largest face of each photo, and the photos that had one."""
+def embed_photos(model, photos: list, detect, echo=print, skipped: list | None = None) -> tuple[np.ndarray, list]:
+    """Unit embeddings of the largest face of each photo, and the photos that had one
+    (``skipped``: see common.align.largest_faces)."""
     from common.align import largest_faces
     from mobilefacenet.data import normalize
     from mobilefacenet.embedding import embed
 
-    crops, used = largest_faces(photos, detect, "arcface", echo)
+    crops, used = largest_faces(photos, detect, "arcface", echo, skipped)
     if not crops:
         return np.zeros((0, 0), np.float32), used
     return embed(model, normalize(np.stack(crops))), used

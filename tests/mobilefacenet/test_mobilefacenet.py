@@ -363,3 +363,17 @@ def test_verify_and_search_real_photos_with_a_cached_gallery(trained, data, tmp_
     os.utime(gallery / "other" / "1.png", ns=(1, 1))
     assert search.main(["--ckpt_path", str(best), "--gallery", str(gallery), "--probe",
                         str(tmp_path / "probe.png")])["embedded"] == 1
+
+    # A text file named .jpg and a photo of a wall among the good ones: listed, and the rest searched.
+    (gallery / "other" / "broken.jpg").write_text("not a photo")
+    Image.new("RGB", (200, 200), (90, 120, 150)).save(gallery / "third" / "wall.png")
+    found = search.main(["--ckpt_path", str(best), "--gallery", str(gallery), "--probe", str(tmp_path / "probe.png")])
+    assert found["gallery"] == 3 and found["matches"] == again["matches"]
+    listed = (gallery / "embeddings_skipped.tsv").read_text().splitlines()
+    assert [line.split("\t")[0] for line in listed] == [str(gallery / "other" / "broken.jpg"),
+                                                        str(gallery / "third" / "wall.png")]
+    assert "no face found" in listed[1] and "broken.jpg" not in listed[0].split("\t")[1]
+    (gallery / "other" / "broken.jpg").unlink()
+    (gallery / "third" / "wall.png").unlink()
+    search.main(["--ckpt_path", str(best), "--gallery", str(gallery), "--probe", str(tmp_path / "probe.png")])
+    assert not (gallery / "embeddings_skipped.tsv").exists()
