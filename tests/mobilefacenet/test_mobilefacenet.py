@@ -368,7 +368,8 @@ def test_verify_and_search_real_photos_with_a_cached_gallery(trained, data, tmp_
     (gallery / "other" / "broken.jpg").write_text("not a photo")
     Image.new("RGB", (200, 200), (90, 120, 150)).save(gallery / "third" / "wall.png")
     found = search.main(["--ckpt_path", str(best), "--gallery", str(gallery), "--probe", str(tmp_path / "probe.png")])
-    assert found["gallery"] == 3 and found["matches"] == again["matches"]
+    assert found["gallery"] == 3 and [m[0] for m in found["matches"]] == [m[0] for m in again["matches"]]
+    assert [m[1] for m in found["matches"]] == pytest.approx([m[1] for m in again["matches"]], abs=1e-5)
     listed = (gallery / "embeddings_skipped.tsv").read_text().splitlines()
     assert [line.split("\t")[0] for line in listed] == [str(gallery / "other" / "broken.jpg"),
                                                         str(gallery / "third" / "wall.png")]
