@@ -104,14 +104,20 @@ def fit(points: np.ndarray, template: str):
     return to_photo
 
 
-def align(rgb: np.ndarray, points: np.ndarray, template: str) -> np.ndarray:
-    """The crop of ``template`` whose five points match ``points`` best, bilinear."""
+def align(rgb: np.ndarray, points: np.ndarray, template: str, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The crop of ``template`` whose five points match ``points`` best, bilinear; resized to
+    ``size`` (width, height) when a model takes another size than the template's."""
     from skimage.transform import warp
 
     width, height = TEMPLATES[template][0]
     to_photo = fit(points, template)  # warp samples the photo at to_photo(crop pixel)
-    crop = warp(rgb, to_photo, output_shape=(height, width), order=1, preserve_range=True)
-    return np.clip(np.round(crop), 0, 255).astype(np.uint8)
+    crop = np.clip(np.round(warp(rgb, to_photo, output_shape=(height, width), order=1, preserve_range=True)),
+                   0, 255).astype(np.uint8)
+    if size is not None and tuple(size) != (width, height):
+        from PIL import Image
+
+        crop = np.asarray(Image.fromarray(crop).resize(tuple(size), Image.BILINEAR))
+    return crop
 
 
 def largest_faces(photos: list, detect: Detector, template: str, echo=print,

@@ -58,6 +58,7 @@ def clip_faces(clip: Clip, detect, detect_every: int, landmarks: dict[str, np.nd
     """The clip's main face aligned onto the CovPoolFER template at ``size``, by frame index; the
     frames read; the tracks seen. One pass over the clip: every track's crops are kept until the
     longest is known (an AFEW clip is seconds long: a few MB)."""
+    from common.align import align
     from common.tracks import track_faces
     from common.video import read_frames
 
@@ -67,22 +68,13 @@ def clip_faces(clip: Clip, detect, detect_every: int, landmarks: dict[str, np.nd
         for frame in read_frames(clip.path):
             frames += 1
             if (points := landmarks.get(f"{clip.key}:{frame.index}")) is not None:
-                by_track.setdefault(0, {})[frame.index] = _aligned(frame.rgb, points, size)
+                by_track.setdefault(0, {})[frame.index] = align(frame.rgb, points, "covpoolfer", (size, size))
     else:
         for frame, faces in track_faces(read_frames(clip.path), detect, detect_every):
             frames += 1
             for face in faces:
-                by_track.setdefault(face.track, {})[frame.index] = _aligned(frame.rgb, face.face.points, size)
+                by_track.setdefault(face.track, {})[frame.index] = align(frame.rgb, face.face.points, "covpoolfer", (size, size))
     if not by_track:
         return {}, frames, 0
     main = max(by_track, key=lambda t: (len(by_track[t]), -t))
     return by_track[main], frames, len(by_track)
-
-
-def _aligned(rgb: np.ndarray, points: np.ndarray, size: int) -> np.ndarray:
-    from PIL import Image
-
-    from common.align import align
-
-    crop = align(rgb, points, "covpoolfer")
-    return crop if crop.shape[0] == size else np.asarray(Image.fromarray(crop).resize((size, size), Image.BICUBIC))

@@ -72,7 +72,6 @@ def main(argv=None) -> dict:
         if getattr(a, flag):
             raise StageError(f"--{flag}: expected a video input, found photos")
     import tensorflow as tf
-    from PIL import Image
 
     from common.align import Detector, align, read_photo
     from covpoolfer.models.checkpoints import restore_model
@@ -87,9 +86,7 @@ def main(argv=None) -> dict:
         rgb = read_photo(path)
         faces = detect(rgb)
         photos.append(rgb)
-        crops = [align(rgb, f.points, "covpoolfer") for f in faces]
-        if crops and size != 100:
-            crops = [np.asarray(Image.fromarray(c).resize((size, size), Image.BILINEAR)) for c in crops]
+        crops = [align(rgb, f.points, "covpoolfer", (size, size)) for f in faces]
         probs = tf.nn.softmax(predict(model, np.stack(crops), 128)["logits"]).numpy() if crops else []
         entry = {"photo": str(path), "faces": []}
         print(f"{path}: {len(faces)} face(s)")

@@ -2,8 +2,9 @@
 every frame read classified, per-frame rows, a summary per track, and an annotated video.
 
 Faces are detected every `--detect_every` frames read and linked into tracks (common.tracks); each
-tracked face is aligned onto the CovPoolFER template and classified on every frame read. A track's
-label is the argmax of its mean probabilities over the frames it was seen on.
+tracked face is aligned onto the CovPoolFER template and classified on every frame read, the faces
+of `--detect_every` frames in one batch. A track's label is the argmax of its mean probabilities
+over the frames it was seen on.
 """
 
 from __future__ import annotations
@@ -48,19 +49,16 @@ def predict_video(path: str, classify, names: list[str], size: int, detect, *, f
     start = time.perf_counter()
     writer = writer_for(out_fps)
     bar = progress(total=expected, desc=Path(path).name, unit="frame")
-    try:
-        for frame, faces in track_faces(read_frames(path, fps, every), detect, detect_every, min_score):
-            read += 1
-            probs = []
-            if faces:
-                crops = [align(frame.rgb, f.face.points, "covpoolfer") for f in faces]
-                if size != crops[0].shape[0]:
-                    from PIL import Image
 
-                    crops = [np.asarray(Image.fromarray(c).resize((size, size), Image.BILINEAR)) for c in crops]
-                probs = classify(np.stack(crops))
+    def finish(chunk):
+        """Classify every face of a run of frames in one batch, then record and draw each frame."""
+        crops = [align(frame.rgb, face.face.points, "covpoolfer", (size, size)) for frame, faces in chunk
+                 for face in faces]
+        probs = iter(classify(np.stack(crops)) if crops else [])
+        for frame, faces in chunk:
             drawn = []
-            for face, p in zip(faces, probs, strict=True):
+            for face in faces:
+                p = next(probs)
                 best = int(np.argmax(p))
                 t = tracks.setdefault(face.track, {"track": face.track, "first_frame": frame.index,
                                                    "first_time": frame.time, "sum": np.zeros(len(names)),
@@ -79,6 +77,16 @@ def predict_video(path: str, classify, names: list[str], size: int, detect, *, f
             if writer is not None:
                 writer.write(annotate(frame.rgb, drawn, f"{frame.time:6.2f} s  frame {frame.index}"))
             bar.update()
+
+    try:
+        chunk = []  # frames since the last detection: one batch for the classifier
+        for frame, faces in track_faces(read_frames(path, fps, every), detect, detect_every, min_score):
+            read += 1
+            chunk.append((frame, faces))
+            if len(chunk) == detect_every:
+                finish(chunk)
+                chunk = []
+        finish(chunk)
     finally:
         bar.close()
     seconds = time.perf_counter() - start
