@@ -3,8 +3,8 @@
 Detection (MTCNN, common.align) is the slow part, so it runs on every K-th frame read; the frames
 between reuse the last detection's boxes and landmarks (at 25 frames/s and K = 5 a face is at most
 0.16 s stale). Detections below a confidence (0.9) are dropped, and a track counts only once it
-was detected twice, so a one-off false detection makes no track. Detections link to the open track whose last box overlaps most (greedy, highest IoU
-first, at least ``min_iou``); a track that finds no detection for more than ``max_missed``
+was detected twice, so a one-off false detection makes no track. Detections link to the open
+track whose last box overlaps most (greedy, highest IoU first, at least ``min_iou``); a track that finds no detection for more than ``max_missed``
 detection rounds ends, and a face that matches none starts a new track. No frame of a track is
 invented: while a track is unmatched it yields nothing.
 """

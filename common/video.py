@@ -6,8 +6,8 @@ presentation time (variable frame rate stays right), the rotation a phone record
 matrix, decode errors as exceptions rather than a silent end, and an H.264 encoder that browsers
 play (OpenCV's wheel writes mp4v). Nothing here holds more than one decoded frame.
 
-A folder of images (a frame dump, AFEW's extracted frames) reads as a video too, at `--fps`'s rate
-or 25 frames/s, in file-name order.
+A folder of images (a frame dump, AFEW's extracted frames) reads as a video too, at 25 frames/s
+in file-name order (`--fps` and `--every` sample it as they sample a video).
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ def _open(path: Path):
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """What the container says about its first video stream (no frame is decoded), or of a folder
-    of frames (its first image)."""
+    """What the container says about its first video stream (one frame is decoded, for its
+    rotation), or of a folder of frames (its first image)."""
     p = Path(path)
     if p.is_dir():
         files = list_images(p)
