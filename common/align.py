@@ -65,16 +65,19 @@ class Detector:
     points scaled back."""
 
     def __init__(self, max_side: int = 640):
-        import os
-
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from mtcnn import MTCNN
-
-        self.mtcnn, self.max_side = MTCNN(), max_side
+        self.mtcnn, self.max_side = None, max_side  # loaded on the first photo: a run may need none
 
     def __call__(self, rgb: np.ndarray) -> list[Face]:
         """Faces, largest first."""
         from PIL import Image
+
+        if self.mtcnn is None:
+            import os
+
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            from mtcnn import MTCNN
+
+            self.mtcnn = MTCNN()
 
         scale = min(1.0, self.max_side / max(rgb.shape[:2]))
         small = rgb if scale == 1.0 else np.asarray(Image.fromarray(rgb).resize(

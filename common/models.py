@@ -58,7 +58,7 @@ MODELS: dict[str, Model] = {m.name: m for m in (
         trainers=("covpoolfer.train", "covpoolfer.tempPoolTrain")),
     Model(
         name="pfe", framework="tensorflow",
-        summary="probabilistic face embeddings: a sphere net and an uncertainty head trained with MLS (LFW, IJB-A/B/C)",
+        summary="probabilistic face embeddings: a sphere net and an uncertainty head trained with MLS (LFW, IJB-A/B/C, YouTube Faces)",
         input="112x96 RGB aligned faces, (x - 127.5) / 128",
         input_name="input", input_shape=(112, 96, 3), pixel_norm=(127.5, 1 / 128),
         outputs=("mu", "sigma_sq"), classes=None, frozen="PFE.pb",
@@ -70,7 +70,8 @@ MODELS: dict[str, Model] = {m.name: m for m in (
                 "ckpt2pb": "pfe.ckpt2pb", "inf_input2bin": "pfe.inf_input2bin", "pb2om": "pfe.pb2om",
                 "om_inf": "pfe.om_inf", "msame": "common.msame", "atc": "common.atc",
                 "om_output_inf": "pfe.om_output_inf", "om_output_acc": "pfe.om_output_inf",
-                "eval_lfw": "pfe.eval_lfw", "eval_ijb": "pfe.eval_ijb", "verify": "pfe.verify", "demo": "pfe.demo",
+                "eval_lfw": "pfe.eval_lfw", "eval_ijb": "pfe.eval_ijb", "eval_ytf": "pfe.eval_ytf", "verify": "pfe.verify",
+                "demo": "pfe.demo",
                 "bench": "pfe.bench"},
         trainers=("pfe.train_base", "pfe.train")),
     Model(

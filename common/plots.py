@@ -55,3 +55,23 @@ def plot_rocs(curves: dict[str, RocResult], path: str | os.PathLike, title: str 
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     return _save(fig, path)
+
+
+def plot_face_rows(rows: list[tuple[str, np.ndarray, list[str]]], path: str | os.PathLike, title: str = "",
+                   per_row: int = 10) -> Path:
+    """Rows of face crops, each row a title, its crops [n, h, w, 3] and a caption per crop; a row
+    longer than ``per_row`` shows ``per_row`` crops spread evenly over it (first and last kept)."""
+    fig, axes = _figure((1.1 * per_row, 1.5 * len(rows) + 0.4))
+    fig.clf()
+    grid = fig.subplots(len(rows), per_row, squeeze=False)
+    for r, (name, crops, captions) in enumerate(rows):
+        picked = np.unique(np.round(np.linspace(0, len(crops) - 1, min(per_row, len(crops)))).astype(int))
+        for c, ax in enumerate(grid[r]):
+            ax.axis("off")
+            if c < len(picked):
+                ax.imshow(crops[picked[c]])
+                ax.set_title(captions[picked[c]], fontsize=7)
+        grid[r][0].text(-0.1, 0.5, name, transform=grid[r][0].transAxes, ha="right", va="center", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return _save(fig, path)

@@ -28,7 +28,7 @@ from common.models import CASME2_CLASSES, SFEW_CLASSES
 
 _CASME2_TEMPLATE = {"sadness": "sad", "happiness": "happy"}
 _LAYOUT_CODES = {"sfew": 1, "casia": 2, "lfw": 3, "ms1m": 4, "lfw_bin": 5, "casme2": 6, "rafdb": 7,
-                 "fer2013": 8, "sfew_raw": 9, "ijba": 10, "ijbc": 11, "casme2_raw": 12, "samm": 13, "ijbb": 14, "afew": 15, "video": 16}
+                 "fer2013": 8, "sfew_raw": 9, "ijba": 10, "ijbc": 11, "casme2_raw": 12, "samm": 13, "ijbb": 14, "afew": 15, "video": 16, "ytf": 17}
 
 _FIRST = ["Ada", "Bela", "Cyrus", "Dana", "Emil", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai",
           "Lena", "Milo", "Nia", "Oren", "Pia", "Quin", "Rosa", "Sami", "Tova", "Udo", "Vera",
@@ -563,6 +563,102 @@ def make_afew(out, train_per_class=3, val_per_class=2, frames=16, faceless=1, wi
     return out
 
 
+_YTF_DEGRADATIONS = ("blur", "turn", "occlusion")
+
+
+def _ytf_video(seed, person, video, frames, size, degraded):
+    """One YouTube Faces video of ``person``: the face drifts a little and changes expression mildly;
+    about ``degraded`` of the frames are blurred, turned away or half covered. Yields each frame,
+    the face's square box (x, y, side) and its five points (the covpoolfer template, scaled)."""
+    from common.align import TEMPLATES
+
+    height, width = size
+    ident = facegen.sample_identity(_rng(seed, "ytf", 0, person))
+    rng = _rng(seed, "ytf", 1, person, video)
+    camera = facegen.sample_nuisance(rng, 0.4)
+    side = round(0.6 * height)
+    start = rng.uniform([0.1 * width, 0.1 * height], [width - side - 0.1 * width, height - side - 0.1 * height])
+    drift = rng.uniform(-0.05, 0.05, 2) * [width, height]
+    bad = set(rng.choice(frames, max(1, round(degraded * frames)), replace=False).tolist()) if degraded > 0 else set()
+    background = tuple(int(v) for v in rng.integers(40, 200, 3))
+    (crop_w, _), template = TEMPLATES["covpoolfer"]
+    for f in range(frames):
+        frng = _rng(seed, "ytf", 2, person, video, f)
+        expr = facegen.sample_expression(frng, _identity_expression(seed, "ytf", person, video), 0.4, 0.05)
+        nuis = dict(camera, seed=int(frng.integers(2**31)))
+        kind = _YTF_DEGRADATIONS[int(frng.integers(len(_YTF_DEGRADATIONS)))] if f in bad else None
+        if kind == "blur":
+            nuis["blur"] = 3.0
+        elif kind == "turn":
+            nuis["yaw"] = float(frng.choice([-1, 1])) * 0.35
+        face = Image.fromarray(facegen.render(ident, expr, nuis, side, side))
+        if kind == "occlusion":  # a hand or a scarf over the top or the bottom half
+            from PIL import ImageDraw
+
+            top = int(frng.integers(2)) * side // 2
+            ImageDraw.Draw(face).rectangle([0, top, side, top + side // 2], fill=tuple(int(v) for v in frng.integers(0, 255, 3)))
+        x, y = np.round(start + drift * f / max(frames - 1, 1))
+        photo = Image.new("RGB", (width, height), background)
+        photo.paste(face, (int(x), int(y)))
+        yield np.asarray(photo), (float(x), float(y), float(side)), template * side / crop_w + [x, y], kind
+
+
+def make_ytf(out, identities=30, videos_per_identity=3, frames=10, splits=10, pairs_per_split=5, width=160,
+             height=120, degraded=0.3, aligned_crop=0.6, fps=25, seed=0) -> Path:
+    """YouTube Faces as distributed: ``frame_images_DB/<person>/<video>/<video>.<frame>.jpg`` with
+    ``frame_images_DB/<person>.labeled_faces.txt`` (``<person>\\<video>\\<video>.<frame>.jpg,0,x,y,w,h,0,0``:
+    the box by its centre, width and height), ``aligned_images_DB/<person>/<video>/
+    aligned_detect_<video>.<frame>.jpg`` (the face centred, its side ``aligned_crop`` of the
+    height) and ``splits.txt`` (a header, then ``split, pair, first, second, same`` for person-disjoint
+    splits). The same videos as .mp4 clips are in ``clips/<person>/<video>.mp4`` with
+    ``clips/landmarks.txt`` (the five points of each frame's face) for `pfe verify` and
+    `mobilefacenet search` on clips, and ``degraded.txt`` lists the blurred, turned and covered frames."""
+    from common.video import VideoWriter
+
+    out = Path(out)
+    if identities < 2 * splits or videos_per_identity < 2:
+        raise StageError(f"ytf: expected at least {2 * splits} identities and 2 videos each for {splits} splits, "
+                         f"found {identities} and {videos_per_identity}")
+    names = _names(identities)
+    labels: dict[str, list[str]] = {n: [] for n in names}
+    landmark_lines, degraded_lines = [], []
+    jobs = [(i, v) for i in range(identities) for v in range(1, videos_per_identity + 1)]
+    for i, v in progress(jobs, desc="ytf", unit="video"):
+        name = names[i]
+        with VideoWriter(out / "clips" / name / f"{v}.mp4", fps) as writer:
+            for f, (rgb, (x, y, side), points, kind) in enumerate(
+                    _ytf_video(seed, i, v, frames, (height, width), degraded)):
+                frame = f"{v}.{f + 1}.jpg"
+                write_bytes_atomic(out / "frame_images_DB" / name / str(v) / frame, encode_image(rgb, "jpg", 92))
+                labels[name].append(f"{name}\\{v}\\{frame},0,{x + side / 2:.0f},{y + side / 2:.0f},"
+                                    f"{side:.0f},{side:.0f},0,0\n")
+                half = side / aligned_crop / 2  # the aligned image: the face centred, as big as asked
+                cx, cy = x + side / 2, y + side / 2
+                aligned = Image.fromarray(rgb).crop(tuple(round(c) for c in (
+                    cx - half * width / height, cy - half, cx + half * width / height, cy + half))
+                ).resize((width, height), Image.BILINEAR)
+                write_bytes_atomic(out / "aligned_images_DB" / name / str(v) / f"aligned_detect_{frame}",
+                                   encode_image(np.asarray(aligned), "jpg", 92))
+                writer.write(rgb)
+                landmark_lines.append(f"{name}/{v}.mp4:{f} " + " ".join(
+                    f"{c:.2f}" for c in (*points[:, 0], *points[:, 1])) + "\n")
+                if kind:
+                    degraded_lines.append(f"{name}/{v}/{frame}\t{kind}\n")
+    for name, lines in labels.items():
+        write_bytes_atomic(out / "frame_images_DB" / f"{name}.labeled_faces.txt", "".join(lines).encode())
+    rng = _rng(seed, "ytf", 9)
+    per_split = [names[s::splits] for s in range(splits)]
+    pairs, issame = _verification_pairs(rng, per_split, {n: videos_per_identity for n in names}, pairs_per_split, splits)
+    rows = ["split number, pair id, first name, second name, is same\n"]
+    for k, ((pa, va, pb, vb), same) in enumerate(zip(pairs, issame, strict=True)):
+        rows.append(f"{k // (2 * pairs_per_split) + 1}, {k % (2 * pairs_per_split) + 1}, {pa}/{va}, {pb}/{vb}, "
+                    f"{int(same)}\n")
+    write_bytes_atomic(out / "splits.txt", "".join(rows).encode())
+    write_bytes_atomic(out / "clips" / "landmarks.txt", "".join(landmark_lines).encode())
+    write_bytes_atomic(out / "degraded.txt", "".join(degraded_lines).encode())
+    return out
+
+
 def make_panzoom(out, photo="", frames=50, width=640, height=360, fps=25, zoom=1.4, seed=0) -> Path:
     """A clip made from one real photo by a camera that pans and zooms in (default: scikit-image's
     astronaut.png, public domain): real footage of one face, for tests and the benchmark."""
@@ -601,7 +697,7 @@ def astronaut_path() -> str:
 
 # What a data layout run writes, and so what --overwrite replaces in --out.
 DATA_FILES = [f"**/*{suffix}" for suffix in (".png", ".jpg", ".txt", ".rec", ".idx", ".lst", ".tfrecords",
-                                                   ".json", ".bin", ".csv", ".xlsx", ".avi")] + ["**/property"]
+                                                   ".json", ".bin", ".csv", ".xlsx", ".avi", ".mp4")] + ["**/property"]
 
 
 @dataclass(frozen=True)
@@ -679,6 +775,14 @@ LAYOUTS: dict[str, Layout] = {
     "video": Layout(make_video, "one .mp4 of a synthetic face that moves and changes expression", {
         "emotion": (str, "happy", ""), "frames": (positive_int, 50, ""), "width": (positive_int, 640, ""),
         "height": (positive_int, 360, ""), "fps": (positive_int, 25, "")}, single_file=True),
+    "ytf": Layout(make_ytf, "YouTube Faces as distributed: frame_images_DB/, aligned_images_DB/, splits.txt; and "
+                            "the videos as .mp4 clips", {
+        "identities": (positive_int, 30, ""), "videos_per_identity": (positive_int, 3, ""),
+        "frames": (positive_int, 10, "frames per video"), "splits": (positive_int, 10, ""),
+        "pairs_per_split": (positive_int, 5, "same-person (= different-person) pairs per split"),
+        "width": (positive_int, 160, ""), "height": (positive_int, 120, ""),
+        "degraded": (float, 0.3, "share of frames blurred, turned away or half covered"),
+        "aligned_crop": (float, 0.6, "aligned_images_DB: the face's side as a share of the image height")}),
     "panzoom": Layout(make_panzoom, "one .mp4 panned and zoomed over a real photo (default: the astronaut)", {
         "photo": (str, "", "the photo (default: scikit-image's astronaut.png)"), "frames": (positive_int, 50, ""),
         "width": (positive_int, 640, ""), "height": (positive_int, 360, ""), "fps": (positive_int, 25, ""),
