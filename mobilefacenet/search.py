@@ -70,7 +70,7 @@ def clip_template(model, clip: Path, detect, a) -> tuple[np.ndarray | None, obje
 def gallery_embeddings(model, prefix: str, gallery: Path, cache: Path, detect, skipped: list, a
                        ) -> tuple[np.ndarray, list[str], int]:
     """(unit embeddings, gallery files, files embedded now) of every gallery photo with a face and
-    every clip with a face track; files that cannot be read or hold no face go to ``skipped`` as
+    every clip with a face track (no file: None and []); files that cannot be read or hold no face go to ``skipped`` as
     (file, reason)."""
     from common.embedding_cache import cached
     from common.video import VIDEO_SUFFIXES
@@ -107,9 +107,7 @@ def gallery_embeddings(model, prefix: str, gallery: Path, cache: Path, detect, s
         return done, {"embeddings": np.stack([rows[str(by_key[k])] for k in done]) if done else np.zeros((0, dim))}
 
     keys, arrays, fresh = cached(cache, prefix, list(by_key), compute)
-    if not keys:
-        raise StageError(f"{gallery}: expected gallery photos or clips with a face, found none")
-    return arrays["embeddings"], [str(by_key[k]) for k in keys], fresh
+    return arrays.get("embeddings"), [str(by_key[k]) for k in keys], fresh
 
 
 def top_people(index, paths: list[str], gallery: Path, query: np.ndarray, top_k: int) -> list[tuple[str, float, str]]:
@@ -191,6 +189,8 @@ def main(argv=None) -> dict:
         print(f"{len(skipped)} gallery file(s) without a usable face, listed in {skipped_file}")
     elif skipped_file.exists():
         skipped_file.unlink()  # every file now has a face: the old list is stale
+    if not paths:
+        raise StageError(f"{gallery}: expected gallery photos or clips with a face, found none (listed in {skipped_file})")
     index, built = load_or_build(cache.with_suffix(".faiss"), embeddings, paths, source, a.index)
     people = len({identity_of(p, gallery) for p in paths})
     print(f"gallery: {len(paths)} faces of {people} people ({fresh} embedded now, the rest from the cache; "

@@ -13,6 +13,7 @@ def bad(tmp_path):
     from common import recordio, synthetic
 
     (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "fake.mp4").write_text("not a video")
     synthetic.make_lfw_bin(tmp_path / "lfw8.bin", pairs_per_fold=4, folds=1, identities=8, seed=0)
     (tmp_path / "notpickle.bin").write_bytes(b"\x00\x01 not a pickle")
     (tmp_path / "stale").mkdir()
@@ -68,6 +69,16 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
          ["none", "gallery"]),
         (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", bad / "none.jpg"], 1,
          ["none.jpg", "expected a photo"]),
+        (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", bad / "stale"], 1,
+         ["stale", "a folder of videos"]),
+        (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", f, "--video_out", bad / "o.mp4"], 1,
+         ["--video_out", "one probe video"]),
+        (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", bad / "fake.mp4"], 1,
+         ["fake.mp4"]),
+        (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", f, "--every", "2", "--fps", "3"], 1,
+         ["--every", "--fps"]),
+        (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", f, "--index", "ivf"], 2,
+         ["--index"]),
         (["mobilefacenet", "search", "--ckpt_path", bad, "--gallery", bad, "--probe", lfw, "--cache", bad], 2,
          ["--cache"]),
         (["common.synthetic", "lfw_bin", "--out", bad / "x.bin", "--identities", "8"], 1, ["identities", "10 folds"]),

@@ -378,3 +378,58 @@ def test_verify_and_search_real_photos_with_a_cached_gallery(trained, data, tmp_
     (gallery / "third" / "wall.png").unlink()
     search.main(["--ckpt_path", str(best), "--gallery", str(gallery), "--probe", str(tmp_path / "probe.png")])
     assert not (gallery / "embeddings_skipped.tsv").exists()
+
+
+@pytest.mark.slow
+def test_search_names_the_people_of_a_clip_through_a_saved_index(trained, tmp_path):
+    """Gallery clips (one person each) and a photo; a probe clip's track is found as its own
+    gallery clip; the faiss index is saved and reused, and rebuilt when the gallery changes; a
+    track below the threshold is unknown; bad probes and galleries stop with one line."""
+    import shutil
+
+    from common import synthetic
+    from common.cli import StageError
+    from common.video import VideoWriter, probe
+    from mobilefacenet import search
+
+    ytf = synthetic.make_ytf(tmp_path / "ytf", identities=4, videos_per_identity=2, frames=5, splits=2,
+                             pairs_per_split=1)
+    people = sorted(p.name for p in (ytf / "clips").iterdir() if p.is_dir())
+    gallery = tmp_path / "gallery"
+    for person in people:
+        (gallery / person).mkdir(parents=True)
+        shutil.copy(ytf / "clips" / person / "1.mp4", gallery / person / "1.mp4")
+    best = trained / "best" if (trained / "best").is_dir() else trained
+    marks = ["--landmarks", str(ytf / "clips" / "landmarks.txt")]
+    base = ["--ckpt_path", str(best), "--gallery", str(gallery), *marks, "--top_k", "3"]
+    probe_clip = gallery / people[2] / "1.mp4"  # a gallery clip: its own entry must come first
+    first = search.main([*base, "--probe", str(probe_clip), "--video_out", str(tmp_path / "named.mp4"),
+                         "--json", str(tmp_path / "tracks.json"), "--threshold=-1"])
+    assert first["gallery"] == first["people"] == 4 and first["embedded"] == 4 and first["index"] == "IndexFlatIP"
+    (track,) = first["videos"][0]["tracks"]
+    assert track["name"] == people[2] and track["matches"][0]["cosine"] > 0.999
+    assert [m["cosine"] for m in track["matches"]] == sorted((m["cosine"] for m in track["matches"]), reverse=True)
+    assert len({m["person"] for m in track["matches"]}) == 3 and (track["start"], track["frames"]) == (0.0, 5)
+    assert probe(tmp_path / "named.mp4").frames == 5 and (tmp_path / "tracks.json").is_file()
+    assert (gallery / "embeddings.faiss").is_file()
+    again = search.main([*base, "--probe", str(ytf / "clips" / people[0] / "2.mp4"), "--threshold", "1.01"])
+    assert again["embedded"] == 0 and again["videos"][0]["tracks"][0]["name"] == "unknown"
+    # A new person's photo (the astronaut) joins the gallery: only it is embedded, the index is rebuilt.
+    (gallery / "eileen").mkdir()
+    shutil.copy(synthetic.astronaut_path(), gallery / "eileen" / "1.png")
+    grown = search.main([*base, "--probe", synthetic.astronaut_path()])
+    assert grown["embedded"] == 1 and grown["people"] == 5 and grown["people_found"][0] == "eileen"
+    assert grown["matches"][0][1] > 0.999
+    # Bad input: a clip with no face, as probe and as the only gallery entry.
+    wall = tmp_path / "wall" / "wall.mp4"
+    with VideoWriter(wall, 25) as writer:
+        for _ in range(4):
+            writer.write(np.full((120, 160, 3), 120, np.uint8))
+    for argv, words in [
+        ([*base, "--probe", str(wall)], "wall.mp4: expected a face, found none in 4 frame"),
+        (["--ckpt_path", str(best), "--gallery", str(wall.parent), *marks, "--probe", str(probe_clip)],
+         "expected gallery photos or clips with a face, found none"),
+    ]:
+        with pytest.raises(StageError, match=words):
+            search.main(argv)
+    assert "no face found in 4 frame(s)" in (wall.parent / "embeddings_skipped.tsv").read_text()

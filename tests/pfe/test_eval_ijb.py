@@ -1,11 +1,14 @@
-"""PFE on IJB-A / IJB-C template protocols: readers, face crops, fusion, TAR@FAR and the cache."""
+"""PFE on template protocols: IJB-A / IJB-C (readers, face crops, fusion, TAR@FAR, the cache), YouTube
+Faces (video pairs, 10-fold accuracy) and `pfe verify` on clips, a face track as a template."""
+
+import shutil
 
 import numpy as np
 import pytest
 from conftest import check_bad_inputs, train_tiny_pfe
 
 from common import synthetic
-from pfe import ijb
+from pfe import ijb, ytf
 
 pytestmark = pytest.mark.tf
 
@@ -136,3 +139,150 @@ def test_bad_protocol_files_stop_with_their_line(tmp_path, record_property):
     ]
     checked = check_bad_inputs(cases, tmp_path)
     record_property("bad_inputs", checked)
+
+
+@pytest.fixture(scope="module")
+def ytf_data(tmp_path_factory):
+    return synthetic.make_ytf(tmp_path_factory.mktemp("ytf") / "ytf", identities=6, videos_per_identity=2, frames=4,
+                              splits=2, pairs_per_split=2)
+
+
+def test_ytf_readers(tmp_path):
+    split = _write(tmp_path / "splits.txt", "split number, pair id, first name, second name, is same\n"
+                   "1, 1, A_B/3, A_B/5, 1\n1,2,A_B/3,C_D/1,0\n\n2, 1, E_F/1, E_F/2, 1\n")
+    pairs = ytf.read_splits(split)
+    assert pairs.videos.tolist() == [["A_B/3", "A_B/5"], ["A_B/3", "C_D/1"], ["E_F/1", "E_F/2"]]
+    assert pairs.issame.tolist() == [True, False, True] and pairs.splits.tolist() == [1, 1, 2]
+    labels = _write(tmp_path / "A_B.labeled_faces.txt", "A_B\\3\\3.618.jpg,0,100,80,40,60,0.0,1.57\n"
+                    "A_B\\3\\3.619.jpg,50,40,20,20\n")
+    assert ytf.read_labeled_faces(labels) == {"3/3.618.jpg": (80.0, 50.0, 40.0, 60.0),
+                                              "3/3.619.jpg": (40.0, 30.0, 20.0, 20.0)}
+    assert ytf.sample_frames(list(range(10)), 2, 3) == [0, 4, 8]
+    assert ytf.sample_frames(list(range(5)), 1, None) == [0, 1, 2, 3, 4]
+
+
+def test_ytf_box_crop_and_aligned_crop_show_the_same_face(ytf_data):
+    pairs = ytf.read_splits(ytf_data / "splits.txt")
+    videos, faces = ytf.video_faces(ytf_data, "frame_images_DB", pairs, ytf_data / "splits.txt", 1, None)
+    aligned_videos, aligned = ytf.video_faces(ytf_data, "aligned_images_DB", pairs, ytf_data / "splits.txt", 1, None)
+    name = sorted(videos)[0]
+    assert len(videos[name]) == len(aligned_videos[name]) == 4
+    crop, _ = ytf.load_ytf_face(faces[videos[name][0]], "crop", None, 0.6)
+    centred, _ = ytf.load_ytf_face(aligned[aligned_videos[name][0]], "aligned", None, 0.6)
+    assert crop.shape == centred.shape == (112, 96, 3)
+    assert np.abs(crop.astype(float) - centred).mean() < 20  # two resamplings and two JPEGs apart
+
+
+def test_template_weights_follow_the_inverse_variance():
+    from pfe.verify import Template
+
+    sigma = np.array([[1.0, 1.0], [1.0, 1.0], [10.0, 10.0]])
+    t = Template("x", "x", ["0", "1", "2"], [0.0, 0.04, 0.08], np.eye(3, 2), sigma)
+    assert t.weights() == pytest.approx([10 / 21, 10 / 21, 1 / 21])
+    assert t.fused()[1].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.slow
+def test_eval_ytf_scores_three_fusions_over_the_splits_and_caches(model, ytf_data, tmp_path):
+    from pfe import eval_ytf
+
+    _, run = model
+    args = ["--ytf_dir", str(ytf_data), "--splits", str(ytf_data / "splits.txt"), "--ckpt_path", str(run),
+            "--faces", "crop", "--cache", str(tmp_path / "ytf.h5")]
+    first = eval_ytf.main(args)
+    videos = first["videos"]  # those the pairs name
+    assert first["pairs"] == 8 and 4 <= videos <= 12 and first["frames"] == first["embedded"] == 4 * videos
+    assert set(first["methods"]) == {"mean", "pfe_fuse", "pfe_fuse_mls"}
+    assert all(0 <= m["accuracy"] <= 1 for m in first["methods"].values())
+    again = eval_ytf.main(args)
+    assert again["embedded"] == 0 and again["methods"] == first["methods"]
+    fewer = eval_ytf.main(args + ["--max_frames", "2"])  # a subset of the cached frames
+    assert fewer["frames"] == 2 * videos and fewer["embedded"] == 0
+    aligned = eval_ytf.main(["--ytf_dir", str(ytf_data), "--splits", str(ytf_data / "splits.txt"), "--ckpt_path",
+                             str(run), "--faces", "aligned", "--every", "2"])
+    assert aligned["db"] == "aligned_images_DB" and aligned["frames"] == 2 * videos
+    assert (run / "ytf_embeddings_aligned.h5").is_file()
+
+
+@pytest.mark.slow
+def test_verify_fuses_each_clip_track_and_writes_its_sigma(model, ytf_data, tmp_path):
+    import csv
+
+    from common.video import probe
+    from pfe import verify
+
+    _, run = model
+    clips = sorted((ytf_data / "clips").glob("*/*.mp4"))
+    same = [str(c) for c in clips[:2]]  # one person's two videos
+    result = verify.main(["--ckpt_path", str(run), *same, "--landmarks", str(ytf_data / "clips" / "landmarks.txt"),
+                          "--csv", str(tmp_path / "sigma.csv"), "--picture", str(tmp_path / "frames.png"),
+                          "--threshold=-1e9"])
+    (pair,) = result["pairs"]
+    assert (pair["a_track"], pair["b_track"], pair["same"]) == (0, 0, True)
+    assert pair["cosine"] <= 0 and np.isfinite(pair["MLS"]) and np.isfinite(pair["mean_cosine"])
+    rows = list(csv.DictReader(open(tmp_path / "sigma.csv")))
+    assert len(rows) == 8 and [r["frame_or_photo"] for r in rows[:4]] == ["0", "1", "2", "3"]
+    for side in "ab":
+        assert sum(float(r["fusion_weight"]) for r in rows if r["side"] == side) == pytest.approx(1.0, abs=1e-3)
+    assert (tmp_path / "frames.png").stat().st_size > 10_000
+    # A real clip (the astronaut, panned and zoomed) against the photo it was made from.
+    pan = synthetic.make_panzoom(tmp_path / "pan.mp4", frames=12)
+    real = verify.main(["--ckpt_path", str(run), str(pan), synthetic.astronaut_path(), "--detect_every", "3"])
+    (pair,) = real["pairs"]
+    assert pair["a_track"] == 0 and pair["b_track"] is None and probe(pan).frames == 12
+    assert len(real["mean_sigma_sq"]["a"]) >= 6 and len(real["photos"]["b"]) == 1
+
+
+def test_bad_ytf_and_clip_inputs_stop_with_their_line(ytf_data, tmp_path, record_property):
+    head = "split number, pair id, first name, second name, is same\n"
+    people = sorted(p.name for p in (ytf_data / "frame_images_DB").iterdir() if p.is_dir())
+    _write(tmp_path / "bad_line.txt", head + f"1, 1, {people[0]}/1, {people[0]}/2, 1\n1, 2, {people[0]}/1, 1\n")
+    _write(tmp_path / "bad_same.txt", head + f"1, 1, {people[0]}/1, {people[0]}/2, yes\n")
+    _write(tmp_path / "missing.txt", head + f"1, 1, {people[0]}/1, {people[0]}/2, 1\n2, 1, {people[0]}/1, Nobody/9, 0\n")
+    _write(tmp_path / "one_split.txt", head + f"1, 1, {people[0]}/1, {people[0]}/2, 1\n")
+    broken = tmp_path / "broken"
+    shutil.copytree(ytf_data / "frame_images_DB", broken / "frame_images_DB")
+    labels = broken / "frame_images_DB" / f"{people[0]}.labeled_faces.txt"
+    labels.write_text("x\\1\\1.1.jpg,0,10,10,-4,20,0,0\n")
+    (tmp_path / "fake.mp4").write_text("not a video")
+    _write(tmp_path / "marks.txt", "a.mp4:0 1 2\n")
+    photo = str(next((ytf_data / "aligned_images_DB").rglob("*.jpg")))
+    ev = ["pfe", "eval_ytf", "--ckpt_path", tmp_path / "no_model", "--ytf_dir", ytf_data, "--faces", "crop", "--splits"]
+    vf = ["pfe", "verify", "--ckpt_path", tmp_path / "no_model"]
+    clip = ytf_data / "clips" / people[0] / "1.mp4"
+    cases = [
+        ([*ev, tmp_path / "bad_line.txt"], 1, ["bad_line.txt:3", "person/video"]),
+        ([*ev, tmp_path / "bad_same.txt"], 1, ["bad_same.txt:2", "0|1"]),
+        ([*ev, tmp_path / "missing.txt"], 1, ["missing.txt:3", "Nobody", "expected the video"]),
+        ([*ev, tmp_path / "one_split.txt"], 1, ["one_split.txt", "2 splits"]),
+        ([*ev, tmp_path / "none.txt"], 1, ["none.txt", "splits.txt"]),
+        (["pfe", "eval_ytf", "--ckpt_path", tmp_path, "--ytf_dir", broken, "--splits", ytf_data / "splits.txt",
+          "--faces", "crop"], 1, [f"{people[0]}.labeled_faces.txt:1", "positive size"]),
+        (["pfe", "eval_ytf", "--ckpt_path", tmp_path, "--ytf_dir", broken, "--splits", ytf_data / "splits.txt",
+          "--faces", "aligned"], 1, ["aligned_images_DB", "found nothing"]),
+        ([*vf, clip, tmp_path / "fake.mp4"], 1, ["fake.mp4"]),
+        ([*vf, photo, photo, "--track", "1"], 1, ["--track", "video"]),
+        ([*vf, clip, clip, "--track", "1", "2", "3"], 1, ["--track", "one or two"]),
+        ([*vf, clip, clip, "--every", "2", "--fps", "5"], 1, ["--every", "--fps"]),
+        ([*vf, clip, clip, "--landmarks", tmp_path / "marks.txt"], 1, ["marks.txt:1", "<clip>:<frame>"]),
+    ]
+    checked = check_bad_inputs(cases, tmp_path)
+    record_property("bad_inputs", checked)
+
+
+@pytest.mark.slow
+def test_a_clip_without_a_face_or_without_the_asked_track_stops(model, ytf_data, tmp_path):
+    from common.cli import StageError
+    from common.video import VideoWriter
+    from pfe import verify
+
+    _, run = model
+    with VideoWriter(tmp_path / "wall.mp4", 25) as writer:
+        for _ in range(5):
+            writer.write(np.full((120, 160, 3), 120, np.uint8))
+    clip = next((ytf_data / "clips").glob("*/1.mp4"))
+    marks = ["--landmarks", str(ytf_data / "clips" / "landmarks.txt")]
+    for argv, words in [([str(tmp_path / "wall.mp4"), str(clip), *marks], "wall.mp4: expected a face, found none in 5"),
+                        ([str(clip), str(clip), *marks, "--track", "3"], "--track 3: expected one of the tracks")]:
+        with pytest.raises(StageError, match=words):
+            verify.main(["--ckpt_path", str(run), *argv])
