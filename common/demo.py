@@ -72,3 +72,13 @@ def write_results(work: Path, table: str, results: dict, pictures: list[str]) ->
     write_json_atomic(work / "results.json", results, default=_plain)
     print(f"\n{table}\n\nwrote {work / 'results.md'} and {', '.join(str(work / p) for p in pictures)}; "
           f"demo took {results['total_seconds']:.0f} s (all figures on synthetic data)")
+
+
+def newest_demo_run(root: str | Path, model: str, sub: str = "") -> Path:
+    """The newest run folder of `make demo` under ``root`` (its ``sub`` folder when it has one,
+    e.g. MobileFaceNet's best/), for the demos that build on it."""
+    runs = sorted(d for d in Path(root).glob("*") if d.is_dir() and any(d.glob("ckpt-*.index")))
+    if not runs:
+        raise StageError(f"{root}: expected a run of `make demo` ({model} demo), found none; run it first or "
+                         f"pass --ckpt_path")
+    return runs[-1] / sub if sub and (runs[-1] / sub).is_dir() else runs[-1]

@@ -71,7 +71,7 @@ MODELS: dict[str, Model] = {m.name: m for m in (
                 "om_inf": "pfe.om_inf", "msame": "common.msame", "atc": "common.atc",
                 "om_output_inf": "pfe.om_output_inf", "om_output_acc": "pfe.om_output_inf",
                 "eval_lfw": "pfe.eval_lfw", "eval_ijb": "pfe.eval_ijb", "eval_ytf": "pfe.eval_ytf", "verify": "pfe.verify",
-                "demo": "pfe.demo",
+                "demo": "pfe.demo", "demo_video": "pfe.demo_video",
                 "bench": "pfe.bench"},
         trainers=("pfe.train_base", "pfe.train")),
     Model(
@@ -91,6 +91,7 @@ MODELS: dict[str, Model] = {m.name: m for m in (
                 "image2bin": "mobilefacenet.image2bin", "atc": "mobilefacenet.atc",
                 "om_eval": "mobilefacenet.om_eval", "msame": "common.msame",
                 "calculate_om_acc": "mobilefacenet.calculate_om_acc", "demo": "mobilefacenet.demo",
+                "demo_video": "mobilefacenet.demo_video",
                 "bench": "mobilefacenet.bench"},
         trainers=("mobilefacenet.train_nets",)),
     Model(

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from common.cli import StageError, output_dir, parser, positive_int
-from common.demo import Session, write_results
+from common.demo import Session, newest_demo_run, write_results
 
 # A third-party aggregator attributes this to the paper (AFEW 7.0 Val, temporal pooling); the
 # paper's own table was not checked.
@@ -37,20 +37,12 @@ def build_parser():
     return p
 
 
-def newest_demo_run(root: Path = Path("demo_out/covpoolfer/models")) -> Path:
-    runs = sorted(d for d in root.glob("*") if d.is_dir() and any(d.glob("ckpt-*.index")))
-    if not runs:
-        raise StageError(f"{root}: expected a run of `make demo` (covpoolfer demo), found none; run it first or "
-                         f"pass --ckpt_path")
-    return runs[-1]
-
-
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     from common import synthetic
     from covpoolfer import features, predict, prepare, softmaxClassifier, tempPoolTrain
 
-    checkpoint = Path(a.ckpt_path) if a.ckpt_path else newest_demo_run()
+    checkpoint = Path(a.ckpt_path) if a.ckpt_path else newest_demo_run("demo_out/covpoolfer/models", "covpoolfer")
     session = Session(a.workdir, "covpoolfer", argv)
     work, stage = session.work, session.stage
 

@@ -2,7 +2,6 @@
 finds nearly the same people, and the saved index is reused only for the gallery it was built from."""
 
 import numpy as np
-import pytest
 
 from mobilefacenet import gallery_index
 
