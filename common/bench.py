@@ -88,6 +88,16 @@ def pipeline_row(model: str, backend: str, batch: int, next_batch, repeats: int,
     return row
 
 
+def video_row(model: str, kind: str, backend: str, frames: int, seconds: float, note: str) -> dict:
+    """A row of a stage run over a clip: frames per second of the whole loop (decode, detect,
+    align, model), one frame per "image"."""
+    row = dict(model=model, kind=kind, backend=backend, batch=1, ms_batch=1000 * seconds / frames,
+               ms_image=1000 * seconds / frames, images_s=frames / seconds, peak_mib=peak_rss_mib(), gflop_image=0.0,
+               gflops=0.0, repeats=1, note=note)
+    print(format_row(row), flush=True)
+    return row
+
+
 def format_row(r: dict, reference_gflops: float | None = None) -> str:
     ratio = f"{r['gflops'] / reference_gflops:.0%}" if reference_gflops else ""
     note = r.get("note", "")

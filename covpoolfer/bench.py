@@ -73,13 +73,9 @@ def rows(quick: bool) -> dict:
 
 
 def _video_row(backend: str, frames: int, seconds: float, note: str) -> dict:
-    from common.bench import format_row, peak_rss_mib
+    from common.bench import video_row
 
-    row = dict(model="CovPoolFER", kind="predict video", backend=backend, batch=1, ms_batch=1000 * seconds / frames,
-               ms_image=1000 * seconds / frames, images_s=frames / seconds, peak_mib=peak_rss_mib(), gflop_image=0.0,
-               gflops=0.0, repeats=1, note=note)
-    print(format_row(row), flush=True)
-    return row
+    return video_row("CovPoolFER", "predict video", backend, frames, seconds, note)
 
 
 def _video_rows(model, quick: bool) -> list[dict]:

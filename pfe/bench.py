@@ -6,7 +6,8 @@
 Inference at batch 1 (the om's batch, the original's 18.62 ms per image) and 16, through the
 TensorFlow frozen graph and its ONNX Runtime conversion (mu and sigma_sq out). Training: the
 trainer's own step at the original batch of 64 identities x 4 images, the base frozen and the
-uncertainty head learning by MLS. Untrained weights and random inputs.
+uncertainty head learning by MLS. Untrained weights and random inputs. Video: `verify` on two clips,
+frames per second of the whole loop.
 """
 
 from __future__ import annotations
@@ -48,7 +49,39 @@ def rows(quick: bool) -> dict:
                        lambda: step(x, y)["loss"].numpy(), 1 if quick else 3, flops / batch,
                        note=f"sphere{DEPTH} frozen, head by MLS, {identities}x{per_identity}"))
     out.append(_pipeline(out[-1], identities, per_identity, quick))
+    out.append(_verify_clips_row(base, head, quick))
     return result(out, quick)
+
+
+def _verify_clips_row(base, head, quick: bool) -> dict:
+    """`pfe verify a.mp4 b.mp4`'s loop on two 640x360 clips of one real face (the astronaut,
+    panned and zoomed two ways): decode, MTCNN every 5th frame, align, sphere64, fusion, MLS."""
+    import time
+    from types import SimpleNamespace
+
+    from common import synthetic
+    from common.align import Detector
+    from common.bench import reset_peak_rss, video_row
+    from pfe.data import standardize
+    from pfe.embedding import embed
+    from pfe.verify import clip_templates
+
+    def model(crops):
+        mu, sigma_sq = embed(base, head, standardize(crops))
+        return {"mu": mu, "sigma_sq": sigma_sq}
+
+    flags = SimpleNamespace(fps=None, every=None, detect_every=5, min_score=0.9, points=None)
+    frames = 50 if quick else 125
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = [synthetic.make_panzoom(Path(tmp) / f"{zoom}.mp4", frames=frames, zoom=zoom) for zoom in (1.4, 1.1)]
+        detect = Detector()
+        reset_peak_rss()
+        start = time.perf_counter()
+        tracks = [clip_templates(str(c), detect, model, flags)[0] for c in clips]
+        tracks[0].fused(), tracks[1].fused()
+        seconds = time.perf_counter() - start
+    return video_row("PFE", "verify two clips", "PyAV + MTCNN + tf.function", 2 * frames, seconds,
+                     f"two 640x360 25 fps clips of one face, detection every 5 frames, sphere{DEPTH} untrained")
 
 
 def _pipeline(training: dict, identities: int, per_identity: int, quick: bool) -> dict:
