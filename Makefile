@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(PY) scripts/demo.py
 
 # after `make demo`: CovPoolFER on a real clip and the AFEW chain on synthetic clips; PFE on synthetic
-# YouTube Faces and clips; MobileFaceNet finding people in clips (about 6 min)
+# YouTube Faces and clips; MobileFaceNet finding people in clips (about 4 min)
 demo-video: $(STAMP)
 	$(PY) -m covpoolfer demo_video --workdir demo_out/covpoolfer_video
 	$(PY) -m pfe demo_video --workdir demo_out/pfe_video
