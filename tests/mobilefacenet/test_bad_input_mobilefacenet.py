@@ -85,7 +85,7 @@ def test_bad_inputs_fail_in_one_line(bad, record_property):
     ]
     checked = check_bad_inputs(cases, bad)
     record_property("bad_inputs", checked)
-    assert checked == 26
+    assert checked == 31
 
 
 def test_an_eight_pair_verification_set_is_scored_with_one_fold_per_pair(bad, capsys):
