@@ -153,8 +153,9 @@ def largest_faces(photos: list, detect: Detector, template: str, echo=print,
     return crops, used
 
 
-def read_landmarks(path: str | Path) -> dict[str, np.ndarray]:
-    """PFE's landmark file: ``relpath x1 x2 x3 x4 x5 y1 y2 y3 y4 y5`` per line -> {relpath: [5, 2]}."""
+def read_landmarks(path: str | Path, key_ok=lambda key: True, name: str = "path") -> dict[str, np.ndarray]:
+    """PFE's landmark file: ``relpath x1 x2 x3 x4 x5 y1 y2 y3 y4 y5`` per line -> {relpath: [5, 2]}
+    (``key_ok`` checks the first field, which a line-numbered error calls ``name``)."""
     out = {}
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         fields = line.split()
@@ -164,8 +165,8 @@ def read_landmarks(path: str | Path) -> dict[str, np.ndarray]:
             values = [float(v) for v in fields[1:]]
         except ValueError:
             values = []
-        if len(values) != 10:
-            raise StageError(f"{path}:{n}: expected 'path x1 x2 x3 x4 x5 y1 y2 y3 y4 y5', found '{line[:80]}'")
+        if len(values) != 10 or not key_ok(fields[0]):
+            raise StageError(f"{path}:{n}: expected '{name} x1 x2 x3 x4 x5 y1 y2 y3 y4 y5', found '{line[:80]}'")
         out[fields[0]] = np.array(values).reshape(2, 5).T
     return out
 

@@ -65,23 +65,17 @@ def add_video_args(p) -> None:
 
 def read_clip_landmarks(path: str | Path) -> dict[str, np.ndarray]:
     """A landmarks file of clips: ``<clip>:<frame> x1 .. x5 y1 .. y5`` per line -> {key: [5, 2]}."""
-    out = {}
+    from common.align import read_landmarks
+
     path = Path(path)
     if not path.is_file():
         raise StageError(f"{path}: expected a landmarks file, found {'a folder' if path.exists() else 'nothing'}")
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        fields = line.split()
-        if not fields:
-            continue
-        try:
-            values = [float(v) for v in fields[1:]]
-        except ValueError:
-            values = []
-        clip, _, frame = fields[0].rpartition(":")
-        if len(values) != 10 or not clip or not frame.isdigit():
-            raise StageError(f"{path}:{n}: expected '<clip>:<frame> x1 x2 x3 x4 x5 y1 y2 y3 y4 y5', found '{line[:80]}'")
-        out[fields[0]] = np.array(values).reshape(2, 5).T
-    return out
+
+    def clip_and_frame(key: str) -> bool:
+        clip, _, frame = key.rpartition(":")
+        return bool(clip) and frame.isdigit()
+
+    return read_landmarks(path, clip_and_frame, "<clip>:<frame>")
 
 
 def landmark_key(clip: str | Path, landmarks: dict[str, np.ndarray] | None) -> str:

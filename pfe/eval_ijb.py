@@ -82,11 +82,14 @@ def pair_scores(features: dict, pairs: np.ndarray, method: str, chunk: int = 100
     return scores
 
 
-def embed_faces(base, head, faces: dict, keys: list[str], mode: str, batch_size: int):
-    """compute() for the cache: load the faces batch by batch and run the network on them."""
+def embed_faces(base, head, faces: dict, keys: list[str], mode: str, batch_size: int, load_face=None):
+    """compute() for the cache: load the faces batch by batch (``load_face(face, mode, detect)``,
+    by default pfe.ijb's) and run the network on them."""
     from pfe.data import standardize
     from pfe.embedding import embed
-    from pfe.ijb import load_face
+
+    if load_face is None:
+        from pfe.ijb import load_face
 
     detect = None
     if mode == "align":

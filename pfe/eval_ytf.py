@@ -26,7 +26,6 @@ from common.cli import (
     parser,
     positive_float,
     positive_int,
-    progress,
 )
 from pfe.eval_ijb import METHODS
 
@@ -51,38 +50,12 @@ def build_parser():
     return p
 
 
-def embed_faces(base, head, faces: dict, keys: list[str], mode: str, aligned_crop: float, batch_size: int):
-    """compute() for the cache: load the faces batch by batch and run the network on them."""
-    from pfe.data import standardize
-    from pfe.embedding import embed
-    from pfe.ytf import load_ytf_face
-
-    detect = None
-    if mode == "align":
-        from common.align import Detector
-
-        detect = Detector()
-    mu, sigma_sq, fallback = [], [], 0
-    for start in progress(range(0, len(keys), batch_size), desc="embed", unit="batch"):
-        crops = []
-        for k in keys[start:start + batch_size]:
-            crop, found = load_ytf_face(faces[k], mode, detect, aligned_crop)
-            crops.append(crop)
-            fallback += not found
-        m, s = embed(base, head, standardize(np.stack(crops)), batch_size)
-        mu.append(m)
-        sigma_sq.append(s)
-    if fallback:
-        print(f"--faces align: MTCNN found no face in {fallback} box(es); those were cropped from the box")
-    return keys, {"mu": np.concatenate(mu), "sigma_sq": np.concatenate(sigma_sq)}
-
-
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
     from common.embedding_cache import cached
     from common.metrics import verify_pfe
-    from pfe.eval_ijb import pair_scores, template_features
-    from pfe.ytf import read_splits, video_faces
+    from pfe.eval_ijb import embed_faces, pair_scores, template_features
+    from pfe.ytf import load_ytf_face, read_splits, video_faces
 
     ytf_dir, splits_file = Path(a.ytf_dir), Path(a.splits)
     if not ytf_dir.is_dir():
@@ -100,8 +73,11 @@ def main(argv=None) -> dict:
     cache = Path(a.cache or Path(prefix).parent / f"ytf_embeddings_{mode}.h5")
     suffix = f"|{mode}" + (f"{a.aligned_crop:g}" if mode == "aligned" else "")
     keyed = {k + suffix: f for k, f in faces.items()}
+    def load(face, mode, detect):
+        return load_ytf_face(face, mode, detect, a.aligned_crop)
+
     keys, arrays, fresh = cached(cache, checkpoint, sorted(keyed),
-                                 lambda todo: embed_faces(base, head, keyed, todo, mode, a.aligned_crop, a.batch_size))
+                                 lambda todo: embed_faces(base, head, keyed, todo, mode, a.batch_size, load))
     row = {k: i for i, k in enumerate(keys)}
     names = sorted(videos)
     templates = {i: [k + suffix for k in videos[n]] for i, n in enumerate(names)}
