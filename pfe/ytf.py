@@ -94,7 +94,7 @@ def video_faces(ytf_dir: Path, db: str, pairs: Pairs, splits_file: Path, every: 
         for name in [f.strip() for f in line.split(",")][2:4]:
             lines.setdefault(name, n)
     boxes: dict[str, dict] = {}
-    videos, faces = {}, {}
+    videos, faces, unlabelled = {}, {}, 0
     for name in sorted(set(pairs.videos.ravel())):
         person, video = name.split("/")
         folder = root / person / video
@@ -111,6 +111,7 @@ def video_faces(ytf_dir: Path, db: str, pairs: Pairs, splits_file: Path, every: 
                 boxes[person] = read_labeled_faces(labels)
             frames = sorted(folder.glob("*.jpg"), key=_frame_number)
             entries = [(f, boxes[person][f"{video}/{f.name}"]) for f in frames if f"{video}/{f.name}" in boxes[person]]
+            unlabelled += len(frames) - len(entries)
         if not entries:
             raise StageError(f"{folder}: expected frames{' with a labelled face' if db == 'frame_images_DB' else ''}, "
                              f"found none")
@@ -120,6 +121,8 @@ def video_faces(ytf_dir: Path, db: str, pairs: Pairs, splits_file: Path, every: 
             faces[key] = Face(path, box)
             keys.append(key)
         videos[name] = keys
+    if unlabelled:
+        print(f"{unlabelled} frame(s) of the listed videos have no box in their labeled_faces.txt and are left out")
     return videos, faces
 
 

@@ -173,6 +173,17 @@ def test_ytf_box_crop_and_aligned_crop_show_the_same_face(ytf_data):
     assert np.abs(crop.astype(float) - centred).mean() < 20  # two resamplings and two JPEGs apart
 
 
+def test_a_frame_without_a_box_is_left_out_and_counted(ytf_data, tmp_path, capsys):
+    shutil.copytree(ytf_data / "frame_images_DB", tmp_path / "frame_images_DB")
+    pairs = ytf.read_splits(ytf_data / "splits.txt")
+    person, video = pairs.videos[0, 0].split("/")
+    folder = tmp_path / "frame_images_DB" / person / video
+    shutil.copy(folder / f"{video}.1.jpg", folder / f"{video}.99.jpg")  # a frame its labels do not list
+    videos, _ = ytf.video_faces(tmp_path, "frame_images_DB", pairs, ytf_data / "splits.txt", 1, None)
+    assert len(videos[f"{person}/{video}"]) == 4
+    assert "1 frame(s) of the listed videos have no box" in capsys.readouterr().out
+
+
 def test_template_weights_follow_the_inverse_variance():
     from pfe.verify import Template
 
