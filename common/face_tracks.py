@@ -50,8 +50,9 @@ class ClipFaces:
         return self.frames_read / self.seconds if self.seconds > 0 else None
 
 
-def add_video_args(p) -> None:
-    """The flags every video stage shares: which frames to read, how often to detect."""
+def add_video_args(p):
+    """The flags every video stage shares: which frames to read, how often to detect, or a
+    landmarks file. Returns the argument group, for a stage's own video flags."""
     v = p.add_argument_group("videos")
     v.add_argument("--every", type=positive_int, default=None, metavar="K", help="read every K-th frame")
     v.add_argument("--fps", type=positive_float, default=None, metavar="N", help="read N frames a second")
@@ -61,6 +62,7 @@ def add_video_args(p) -> None:
     v.add_argument("--landmarks", default=None, metavar="FILE",
                    help="take each frame's face from this file instead of detecting: one line per frame, "
                         "'<clip>:<frame> x1..x5 y1..y5', the clip named by the end of its path (person/3.mp4)")
+    return v
 
 
 def read_clip_landmarks(path: str | Path) -> dict[str, np.ndarray]:

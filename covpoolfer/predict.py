@@ -28,9 +28,9 @@ from common.cli import (
     add_checkpoint_args,
     output_file,
     parser,
-    positive_float,
     positive_int,
 )
+from common.face_tracks import add_video_args
 from common.files import write_json_atomic
 from common.models import SFEW_CLASSES
 
@@ -43,15 +43,10 @@ def build_parser():
     p.add_argument("--json", type=output_file, default=None,
                    help="write every face's figures here (videos: a summary per track)")
     p.add_argument("--max_side", type=positive_int, default=640, help="scale larger images down for detection")
-    v = p.add_argument_group("videos")
+    v = add_video_args(p)
     v.add_argument("--csv", type=output_file, default=None, help="one row per face per frame read")
     v.add_argument("--video_out", type=output_file, default=None, metavar="MP4",
                    help="the video with boxes, track numbers and labels drawn (one video input)")
-    v.add_argument("--every", type=positive_int, default=None, metavar="K", help="read every K-th frame")
-    v.add_argument("--fps", type=positive_float, default=None, metavar="N", help="read N frames a second")
-    v.add_argument("--detect_every", type=positive_int, default=5, metavar="K",
-                   help="detect faces on every K-th frame read; the frames between keep the last boxes")
-    v.add_argument("--min_score", type=float, default=0.9, help="drop detections below this MTCNN confidence")
     return p
 
 
@@ -68,7 +63,7 @@ def main(argv=None) -> dict:
         from covpoolfer.predict_video import run_videos
 
         return run_videos(a, videos)
-    for flag in ("csv", "video_out", "every", "fps"):
+    for flag in ("csv", "video_out", "every", "fps", "landmarks"):
         if getattr(a, flag):
             raise StageError(f"--{flag}: expected a video input, found photos")
     import tensorflow as tf

@@ -1,9 +1,10 @@
 """`covpoolfer predict` on videos and frame folders: faces tracked over time, every tracked face of
 every frame read classified, per-frame rows, a summary per track, and an annotated video.
 
-Faces are detected every `--detect_every` frames read and linked into tracks (common.tracks); each
-tracked face is aligned onto the CovPoolFER template and classified on every frame read, the faces
-of `--detect_every` frames in one batch. A track's label is the argmax of its mean probabilities
+Faces are detected every `--detect_every` frames read and linked into tracks (common.tracks), or
+read from a `--landmarks` file (common.face_tracks); each tracked face is aligned onto the
+CovPoolFER template and classified on every frame read, the faces of `--detect_every` frames in
+one batch. A track's label is the argmax of its mean probabilities
 over the frames it was seen on.
 """
 
@@ -33,12 +34,13 @@ def classify_faces(model, size: int):
 
 
 def predict_video(path: str, classify, names: list[str], size: int, detect, *, fps: float | None,
-                  every: int | None, detect_every: int, min_score: float, rows: csv.writer | None, writer_for) -> dict:
+                  every: int | None, detect_every: int, min_score: float, rows: csv.writer | None, writer_for,
+                  landmarks: dict | None = None) -> dict:
     """One video: per-frame rows into ``rows``, annotated frames into the writer ``writer_for(fps)``
     returns (None: none), and the per-track summary returned."""
     from common.align import align
-    from common.tracks import track_faces
-    from common.video import annotate, probe, read_frames
+    from common.face_tracks import landmark_key, tracked_frames
+    from common.video import annotate, probe
 
     info = probe(path)
     out_fps = fps or (info.fps / every if every else info.fps)
@@ -80,7 +82,9 @@ def predict_video(path: str, classify, names: list[str], size: int, detect, *, f
 
     try:
         chunk = []  # frames since the last detection: one batch for the classifier
-        for frame, faces in track_faces(read_frames(path, fps, every), detect, detect_every, min_score):
+        for frame, faces in tracked_frames(path, detect, fps=fps, every=every, detect_every=detect_every,
+                                           min_score=min_score, landmarks=landmarks,
+                                           landmarks_key=landmark_key(path, landmarks)):
             read += 1
             chunk.append((frame, faces))
             if len(chunk) == detect_every:
@@ -105,6 +109,7 @@ def run_videos(a, paths: list[str]) -> dict:
     from contextlib import ExitStack
 
     from common.align import Detector
+    from common.face_tracks import read_clip_landmarks
     from common.files import atomic_path, write_json_atomic
     from common.models import SFEW_CLASSES
     from common.video import VideoWriter
@@ -118,6 +123,7 @@ def run_videos(a, paths: list[str]) -> dict:
 
     for path in paths:  # every input is a readable video before the model loads
         probe(path)
+    points = read_clip_landmarks(a.landmarks) if a.landmarks else None
     model, config, prefix = restore_model(a.ckpt_path, a.use_ema)
     names = list(config.get("classes") or SFEW_CLASSES)
     size = int(config["image_size"])
@@ -136,7 +142,7 @@ def run_videos(a, paths: list[str]) -> dict:
             return stack.enter_context(VideoWriter(a.video_out, fps)) if a.video_out else None
 
         for path in paths:
-            result = predict_video(path, classify, names, size, detect, fps=a.fps, every=a.every,
+            result = predict_video(path, classify, names, size, detect, fps=a.fps, every=a.every, landmarks=points,
                                    detect_every=a.detect_every, min_score=a.min_score, rows=rows, writer_for=writer_for)
             results.append(result)
             rate = f", {result['frames_per_second']:.1f} frames/s" if result["frames_per_second"] else ""

@@ -103,6 +103,21 @@ def test_a_video_without_a_face_is_one_line(checkpoint, tmp_path):
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_predict_takes_the_faces_of_a_landmarks_file(checkpoint, tmp_path):
+    """The synthetic clips' faces, which MTCNN mostly misses, from the points the generator wrote:
+    one track on every frame."""
+    from covpoolfer import predict
+
+    afew = synthetic.make_afew(tmp_path / "AFEW", train_per_class=1, val_per_class=1, frames=6, faceless=0)
+    clip = next((afew / "Train" / "Happy").glob("*.avi"))
+    report = predict.main(["--ckpt_path", str(checkpoint), str(clip), "--landmarks", str(afew / "landmarks.txt")])
+    (track,) = report["videos"][0]["tracks"]
+    assert (track["first_frame"], track["last_frame"], track["frames_seen"]) == (0, 5, 6)
+    with pytest.raises(StageError, match="--landmarks: expected a video input"):
+        predict.main(["--ckpt_path", str(checkpoint), synthetic.astronaut_path(), "--landmarks",
+                      str(afew / "landmarks.txt")])
+
+
 def test_afew_chain_on_the_synthetic_stand_in(checkpoint, tmp_path, capsys):
     from covpoolfer import features, prepare, softmaxClassifier, tempPoolTrain
 
