@@ -244,6 +244,29 @@ def test_verify_fuses_each_clip_track_and_writes_its_sigma(model, ytf_data, tmp_
     assert len(real["mean_sigma_sq"]["a"]) >= 6 and len(real["photos"]["b"]) == 1
 
 
+@pytest.mark.slow
+def test_verify_scores_every_track_pair_of_a_clip_with_two_people(model, tmp_path):
+    """A real clip with two faces (the astronaut and her mirror image side by side): one line per
+    pair of templates, and --track picks one."""
+    from PIL import Image
+
+    from pfe import verify
+
+    _, run = model
+    photo = Image.open(synthetic.astronaut_path()).convert("RGB")
+    two = Image.new("RGB", (1024, 512))
+    two.paste(photo, (0, 0))
+    two.paste(photo.transpose(Image.FLIP_LEFT_RIGHT), (512, 0))
+    two.save(tmp_path / "two.png")
+    clip = synthetic.make_panzoom(tmp_path / "two.mp4", photo=str(tmp_path / "two.png"), frames=9, zoom=1.0)
+    both = verify.main(["--ckpt_path", str(run), str(clip), synthetic.astronaut_path(), "--detect_every", "2"])
+    assert sorted(p["a_track"] for p in both["pairs"]) == [0, 1]
+    assert all(p["b_track"] is None and np.isfinite(p["MLS"]) for p in both["pairs"])
+    one = verify.main(["--ckpt_path", str(run), str(clip), str(clip), "--detect_every", "2", "--track", "1", "0"])
+    (pair,) = one["pairs"]
+    assert (pair["a_track"], pair["b_track"]) == (1, 0)
+
+
 def test_bad_ytf_and_clip_inputs_stop_with_their_line(ytf_data, tmp_path, record_property):
     head = "split number, pair id, first name, second name, is same\n"
     people = sorted(p.name for p in (ytf_data / "frame_images_DB").iterdir() if p.is_dir())
