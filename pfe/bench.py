@@ -71,7 +71,7 @@ def _verify_clips_row(base, head, quick: bool) -> dict:
         return {"mu": mu, "sigma_sq": sigma_sq}
 
     flags = SimpleNamespace(fps=None, every=None, detect_every=5, min_score=0.9, points=None)
-    frames = 50 if quick else 125
+    frames = 25 if quick else 125
     with tempfile.TemporaryDirectory() as tmp:
         clips = [synthetic.make_panzoom(Path(tmp) / f"{zoom}.mp4", frames=frames, zoom=zoom) for zoom in (1.4, 1.1)]
         detect = Detector()
