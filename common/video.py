@@ -118,7 +118,7 @@ def sample(fps: float | None, every: int | None):
     """A predicate on (frame index, time) that keeps every ``every``-th frame, or one frame per
     1/``fps`` seconds of presentation time (right under a variable frame rate), or all."""
     if fps and every:
-        raise StageError("--fps and --every: expected one of them, found both")
+        raise StageError("--every and --fps: expected one of them, found both")
     if every:
         return lambda index, time: index % every == 0
     if fps:

@@ -52,14 +52,13 @@ def build_parser():
 
 def main(argv=None) -> dict:
     a = build_parser().parse_args(argv)
-    from common.video import is_video
+    from common.video import is_video, sample
 
     videos = [path for path in a.images if is_video(path)]
     if videos:
         if len(videos) != len(a.images):
             raise StageError(f"{', '.join(a.images)}: expected photos or videos, found both; run them apart")
-        if a.every and a.fps:
-            raise StageError("--every and --fps: expected one of them, found both")
+        sample(a.fps, a.every)  # both flags at once stop here, before the model loads
         from covpoolfer.predict_video import run_videos
 
         return run_videos(a, videos)

@@ -152,7 +152,7 @@ def main(argv=None) -> dict:
     from common.align import Detector
     from common.face_tracks import read_clip_landmarks
     from common.tf.tf1_import import find_checkpoint
-    from common.video import VIDEO_SUFFIXES, probe
+    from common.video import VIDEO_SUFFIXES, probe, sample
     from mobilefacenet.gallery_index import load_or_build
     from mobilefacenet.models.checkpoints import restore_model
     from mobilefacenet.verify import embed_photos
@@ -160,8 +160,7 @@ def main(argv=None) -> dict:
     gallery, probe_path = Path(a.gallery), Path(a.probe)
     if not gallery.is_dir():
         raise StageError(f"{gallery}: expected a folder of gallery photos, found {'a file' if gallery.exists() else 'nothing'}")
-    if a.every and a.fps:
-        raise StageError("--every and --fps: expected one of them, found both")
+    sample(a.fps, a.every)  # both flags at once stop here, before the model loads
     if probe_path.is_dir():
         clips = sorted(p for p in probe_path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
         if not clips:

@@ -145,14 +145,13 @@ def main(argv=None) -> dict:
     from common.align import Detector
     from common.face_tracks import read_clip_landmarks
     from common.metrics import cosine_pair_score, mls_pair_score
-    from common.video import VIDEO_SUFFIXES, probe
+    from common.video import VIDEO_SUFFIXES, probe, sample
     from pfe.data import standardize
     from pfe.embedding import embed
     from pfe.models.checkpoints import restore_model
 
     clips = {name: Path(side).suffix.lower() in VIDEO_SUFFIXES for name, side in (("a", a.a), ("b", a.b))}
-    if a.every and a.fps:
-        raise StageError("--every and --fps: expected one of them, found both")
+    sample(a.fps, a.every)  # both flags at once stop here, before the model loads
     if not any(clips.values()):
         for flag in ("track", "every", "fps", "landmarks"):
             if getattr(a, flag):
