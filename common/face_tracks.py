@@ -111,22 +111,21 @@ def _from_landmarks(frames, points: dict[str, np.ndarray], key: str):
 
 
 def tracked_frames(path: str, detect, *, fps=None, every=None, detect_every=5, min_score=0.9,
-                   landmarks: dict[str, np.ndarray] | None = None, landmarks_key: str = ""
-                   ) -> Iterator[tuple[object, list]]:
-    """Each frame read with its tracked faces: detected and tracked, or from a landmarks file."""
+                   landmarks: dict[str, np.ndarray] | None = None) -> Iterator[tuple[object, list]]:
+    """Each frame read with its tracked faces: detected and tracked, or from a landmarks file
+    (the clip found in it by ``landmark_key``)."""
     from common.tracks import track_faces
     from common.video import read_frames
 
     frames = read_frames(path, fps, every)
     if landmarks is not None:
-        return _from_landmarks(frames, landmarks, landmarks_key)
+        return _from_landmarks(frames, landmarks, landmark_key(path, landmarks))
     return track_faces(frames, detect, detect_every, min_score)
 
 
 def embed_tracks(path: str, model: Callable[[np.ndarray], dict[str, np.ndarray]], template: str, detect, *,
                  size: tuple[int, int] | None = None, fps=None, every=None, detect_every=5, min_score=0.9,
-                 landmarks: dict[str, np.ndarray] | None = None, landmarks_key: str = "",
-                 batch: int = 32) -> ClipFaces:
+                 landmarks: dict[str, np.ndarray] | None = None, batch: int = 32) -> ClipFaces:
     """Every track of a clip with ``model``'s outputs for each of its faces: ``model`` takes aligned
     uint8 crops [N, h, w, 3] and returns {name: [N, ...]}. Faces are aligned onto ``template``."""
     from common.align import align
@@ -151,7 +150,7 @@ def embed_tracks(path: str, model: Callable[[np.ndarray], dict[str, np.ndarray]]
     bar = progress(total=expected, desc=Path(path).name, unit="frame")
     try:
         for frame, faces in tracked_frames(path, detect, fps=fps, every=every, detect_every=detect_every,
-                                           min_score=min_score, landmarks=landmarks, landmarks_key=landmarks_key):
+                                           min_score=min_score, landmarks=landmarks):
             read += 1
             bar.update()
             for face in faces:

@@ -18,9 +18,6 @@ import numpy as np
 
 from common.cli import StageError, progress
 
-COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
-           (240, 50, 230), (128, 128, 0)]
-
 
 def classify_faces(model, size: int):
     """A compiled function: aligned uint8 crops [N, size, size, 3] -> softmax probabilities [N, C]."""
@@ -39,7 +36,7 @@ def predict_video(path: str, classify, names: list[str], size: int, detect, *, f
     """One video: per-frame rows into ``rows``, annotated frames into the writer ``writer_for(fps)``
     returns (None: none), and the per-track summary returned."""
     from common.align import align
-    from common.face_tracks import landmark_key, tracked_frames
+    from common.face_tracks import COLOURS, tracked_frames
     from common.video import annotate, probe
 
     info = probe(path)
@@ -83,8 +80,7 @@ def predict_video(path: str, classify, names: list[str], size: int, detect, *, f
     try:
         chunk = []  # frames since the last detection: one batch for the classifier
         for frame, faces in tracked_frames(path, detect, fps=fps, every=every, detect_every=detect_every,
-                                           min_score=min_score, landmarks=landmarks,
-                                           landmarks_key=landmark_key(path, landmarks)):
+                                           min_score=min_score, landmarks=landmarks):
             read += 1
             chunk.append((frame, faces))
             if len(chunk) == detect_every:

@@ -53,13 +53,13 @@ def gallery_files(gallery: Path) -> list[Path]:
 
 def clip_template(model, clip: Path, detect, a) -> tuple[np.ndarray | None, object]:
     """The unit mean embedding of each face track of a clip (None: no face), and the tracks."""
-    from common.face_tracks import embed_tracks, landmark_key
+    from common.face_tracks import embed_tracks
     from mobilefacenet.data import normalize
     from mobilefacenet.embedding import embed
 
     faces = embed_tracks(str(clip), lambda crops: {"embedding": embed(model, normalize(crops))}, "arcface", detect,
                          fps=a.fps, every=a.every, detect_every=a.detect_every, min_score=a.min_score,
-                         landmarks=a.points, landmarks_key=landmark_key(clip, a.points))
+                         landmarks=a.points)
     templates = []
     for t in faces.tracks:
         m = t.outputs["embedding"].mean(axis=0)

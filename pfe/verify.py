@@ -91,10 +91,10 @@ def photo_template(side: str, detect, model) -> Template:
 
 def clip_templates(side: str, detect, model, a) -> list[Template]:
     """One template per face track of a video."""
-    from common.face_tracks import embed_tracks, landmark_key
+    from common.face_tracks import embed_tracks
 
     clip = embed_tracks(side, model, "pfe", detect, fps=a.fps, every=a.every, detect_every=a.detect_every,
-                        min_score=a.min_score, landmarks=a.points, landmarks_key=landmark_key(side, a.points))
+                        min_score=a.min_score, landmarks=a.points)
     rate = f", {clip.frames_per_second:.1f} frames/s" if clip.frames_per_second else ""
     print(f"{side}: {clip.frames_read} frames read{rate}, {len(clip.tracks)} face track(s)")
     if not clip.tracks:

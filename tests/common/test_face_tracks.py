@@ -27,7 +27,7 @@ def test_tracks_from_landmarks_keep_frame_order_whatever_the_batch(ytf):
     clip = next((ytf / "clips").glob("*/1.mp4"))
     key = face_tracks.landmark_key(clip, points)
     assert key == f"{clip.parent.name}/1.mp4"
-    runs = [face_tracks.embed_tracks(str(clip), _mean_pixel, "arcface", None, landmarks=points, landmarks_key=key,
+    runs = [face_tracks.embed_tracks(str(clip), _mean_pixel, "arcface", None, landmarks=points,
                                      batch=b) for b in (1, 4, 64)]
     for faces in runs:
         (track,) = faces.tracks
@@ -48,8 +48,7 @@ def test_a_copied_clip_is_still_found_in_the_landmarks_file(ytf, tmp_path):
     (tmp_path / "gallery" / person).mkdir(parents=True)
     copy = shutil.copy(ytf / "clips" / person / "2.mp4", tmp_path / "gallery" / person / "2.mp4")
     assert face_tracks.landmark_key(copy, points) == f"{person}/2.mp4"
-    faces = face_tracks.embed_tracks(copy, _mean_pixel, "pfe", None, landmarks=points,
-                                     landmarks_key=face_tracks.landmark_key(copy, points), every=2)
+    faces = face_tracks.embed_tracks(copy, _mean_pixel, "pfe", None, landmarks=points, every=2)
     assert [t.frames for t in faces.tracks] == [[0, 2, 4]]
     assert faces.tracks[0].outputs["crop"].shape == (3, 112, 96, 3)
 
@@ -60,16 +59,14 @@ def test_a_clip_the_file_does_not_list_has_no_track(ytf, tmp_path):
         for _ in range(4):
             writer.write(np.full((120, 160, 3), 90, np.uint8))
     points = face_tracks.read_clip_landmarks(ytf / "clips" / "landmarks.txt")
-    faces = face_tracks.embed_tracks(str(blank), _mean_pixel, "pfe", None, landmarks=points,
-                                     landmarks_key=face_tracks.landmark_key(blank, points))
+    faces = face_tracks.embed_tracks(str(blank), _mean_pixel, "pfe", None, landmarks=points)
     assert faces.tracks == [] and faces.frames_read == 4
 
 
 def test_labels_are_drawn_on_every_frame_of_their_track(ytf, tmp_path):
     points = face_tracks.read_clip_landmarks(ytf / "clips" / "landmarks.txt")
     clip = next((ytf / "clips").glob("*/2.mp4"))
-    faces = face_tracks.embed_tracks(str(clip), _mean_pixel, "arcface", None, landmarks=points,
-                                     landmarks_key=face_tracks.landmark_key(clip, points))
+    faces = face_tracks.embed_tracks(str(clip), _mean_pixel, "arcface", None, landmarks=points)
     out = face_tracks.draw_tracks(str(clip), tmp_path / "named.mp4", faces.tracks, {0: "#0 someone"})
     plain, drawn = list(video.read_frames(clip)), list(video.read_frames(out))
     assert len(drawn) == len(plain) == 6
